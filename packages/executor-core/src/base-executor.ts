@@ -1,0 +1,270 @@
+/**
+ * What every backend shares: input validation before any I/O, the closed check, and the
+ * operation tracing channel. Backends implement the `do*` methods with validated arguments.
+ */
+import {
+  closeChannel,
+  createChannel,
+  operationChannel,
+  OperationMessage,
+  traceOperation,
+  type ExecutorLifecycleMessage,
+} from './diagnostics.js';
+import { ExecutorClosedError } from './errors.js';
+import type {
+  BackendKind,
+  ExecutorDescription,
+  ExecutorStats,
+  HealthStatus,
+  OperationName,
+  StatefulExecutor,
+  TrySetResult,
+} from './executor.js';
+import {
+  checkId,
+  checkIdList,
+  checkKeepSeconds,
+  checkPersistSeconds,
+  checkPodId,
+  checkState,
+  checkWorkloadState,
+} from './validation.js';
+
+export abstract class BaseExecutor implements StatefulExecutor {
+  #closed = false;
+
+  protected constructor(
+    readonly name: string,
+    readonly backend: BackendKind,
+  ) {}
+
+  /** Publishes the create event; backends call it at the end of their constructor. */
+  protected announce(): void {
+    if (createChannel.hasSubscribers) createChannel.publish(this.lifecycleMessage());
+  }
+
+  private lifecycleMessage(): ExecutorLifecycleMessage {
+    return { executor: this.name, description: this.describe(), stats: () => this.stats() };
+  }
+
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new ExecutorClosedError();
+  }
+
+  // With no subscriber the only cost is this check; the message is built only when traced.
+  // The message is handed to the call so that a near-cache hit can mark itself `cached`.
+  private run<T>(
+    operation: OperationName,
+    items: number,
+    call: (message: OperationMessage | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!operationChannel.hasSubscribers) return call(undefined);
+    const message = new OperationMessage(operation, this.name, this.backend, items);
+    return traceOperation(message, () => call(message));
+  }
+
+  setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
+    return this.run('setServiceState', 1, async () => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkId(service, 'service');
+      checkPodId(podId);
+      checkState(state);
+      return this.doSetServiceState(namespace, service, podId, state);
+    });
+  }
+
+  getServiceState(namespace: string, service: string): Promise<Record<number, string>> {
+    return this.run('getServiceState', 1, async (message) => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkId(service, 'service');
+      return this.doGetServiceState(namespace, service, message);
+    });
+  }
+
+  setWorkloadState(namespace: string, service: string, state: string): Promise<void> {
+    return this.run('setWorkloadState', 1, async () => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkId(service, 'service');
+      checkWorkloadState(state);
+      return this.doSetWorkloadState(namespace, service, state);
+    });
+  }
+
+  getWorkloadState(namespace: string, service: string): Promise<string | null> {
+    return this.run('getWorkloadState', 1, async (message) => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkId(service, 'service');
+      return this.doGetWorkloadState(namespace, service, message);
+    });
+  }
+
+  getWorkloadStateBatch(namespace: string, services: readonly string[]): Promise<Record<string, string>> {
+    return this.run('getWorkloadStateBatch', Array.isArray(services) ? services.length : 0, async () => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkIdList(services, 'services');
+      if (services.length === 0) return Object.create(null) as Record<string, string>;
+      return this.doGetWorkloadStateBatch(namespace, services);
+    });
+  }
+
+  setLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number> {
+    return this.run('setLinkedPod', 1, async () => {
+      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      return this.doSetLinkedPod(namespace, uid, service, podId, persistSeconds);
+    });
+  }
+
+  trySetLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<TrySetResult> {
+    return this.run('trySetLinkedPod', 1, async () => {
+      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      return this.doTrySetLinkedPod(namespace, uid, service, podId, persistSeconds);
+    });
+  }
+
+  setLinkedPodIfAbsent(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number> {
+    return this.run('setLinkedPodIfAbsent', 1, async () => {
+      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      return this.doSetLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
+    });
+  }
+
+  getLinkedPod(namespace: string, uid: string, service: string): Promise<number> {
+    return this.run('getLinkedPod', 1, async () => {
+      this.checkLink(namespace, uid, service);
+      return this.doGetLinkedPod(namespace, uid, service);
+    });
+  }
+
+  getLinkedPodIfPersist(namespace: string, uid: string, service: string): Promise<number> {
+    return this.run('getLinkedPodIfPersist', 1, async () => {
+      this.checkLink(namespace, uid, service);
+      return this.doGetLinkedPodIfPersist(namespace, uid, service);
+    });
+  }
+
+  batchGetLinkedPod(namespace: string, uids: readonly string[], service: string): Promise<Record<number, string[]>> {
+    return this.run('batchGetLinkedPod', Array.isArray(uids) ? uids.length : 0, async () => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkIdList(uids, 'uids');
+      checkId(service, 'service');
+      if (uids.length === 0) return Object.create(null) as Record<number, string[]>;
+      return this.doBatchGetLinkedPod(namespace, uids, service);
+    });
+  }
+
+  removeLinkedPod(namespace: string, uid: string, service: string, keepSeconds: number): Promise<boolean> {
+    return this.run('removeLinkedPod', 1, async () => {
+      this.checkLink(namespace, uid, service);
+      checkKeepSeconds(keepSeconds);
+      return this.doRemoveLinkedPod(namespace, uid, service);
+    });
+  }
+
+  removeLinkedPodWithId(
+    namespace: string,
+    uid: string,
+    service: string,
+    keepSeconds: number,
+    podId: number,
+  ): Promise<boolean> {
+    return this.run('removeLinkedPodWithId', 1, async () => {
+      this.checkLink(namespace, uid, service);
+      checkKeepSeconds(keepSeconds);
+      checkPodId(podId);
+      return this.doRemoveLinkedPodWithId(namespace, uid, service, podId);
+    });
+  }
+
+  getLinkService(namespace: string, uid: string): Promise<Record<string, number>> {
+    return this.run('getLinkService', 1, async () => {
+      this.assertOpen();
+      checkId(namespace, 'namespace');
+      checkId(uid, 'uid');
+      return this.doGetLinkService(namespace, uid);
+    });
+  }
+
+  private checkLink(namespace: string, uid: string, service: string): void {
+    this.assertOpen();
+    checkId(namespace, 'namespace');
+    checkId(uid, 'uid');
+    checkId(service, 'service');
+  }
+
+  private checkLinkWrite(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): void {
+    this.checkLink(namespace, uid, service);
+    checkPodId(podId);
+    checkPersistSeconds(persistSeconds);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.release();
+    if (closeChannel.hasSubscribers) closeChannel.publish(this.lifecycleMessage());
+  }
+
+  abstract describe(): ExecutorDescription;
+  abstract stats(): ExecutorStats;
+  abstract checkHealth(): Promise<HealthStatus>;
+  /** Releases what the backend owns; called once by close(). */
+  protected abstract release(): Promise<void>;
+
+  protected abstract doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void>;
+  /** `message` is set when traced: a near-cache hit sets `message.cached`. */
+  protected abstract doGetServiceState(
+    ns: string,
+    svc: string,
+    message: OperationMessage | undefined,
+  ): Promise<Record<number, string>>;
+  protected abstract doSetWorkloadState(ns: string, svc: string, state: string): Promise<void>;
+  protected abstract doGetWorkloadState(
+    ns: string,
+    svc: string,
+    message: OperationMessage | undefined,
+  ): Promise<string | null>;
+  protected abstract doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>>;
+  protected abstract doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number>;
+  protected abstract doTrySetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<TrySetResult>;
+  protected abstract doSetLinkedPodIfAbsent(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number>;
+  protected abstract doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number>;
+  protected abstract doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number>;
+  protected abstract doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>>;
+  protected abstract doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean>;
+  protected abstract doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean>;
+  protected abstract doGetLinkService(ns: string, uid: string): Promise<Record<string, number>>;
+}

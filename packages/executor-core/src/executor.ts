@@ -1,0 +1,145 @@
+/**
+ * The executor contract: the 14 operations of the Redis data model
+ * (shared/spec/redis-data-model.md), the same on every backend.
+ */
+
+/** `-1` means "no pod" in every result. Pod 0 is a real pod. */
+export const NO_POD = -1;
+
+/** The operations, by their contract names. */
+export const OPERATIONS = [
+  'setServiceState',
+  'getServiceState',
+  'setWorkloadState',
+  'getWorkloadState',
+  'getWorkloadStateBatch',
+  'setLinkedPod',
+  'trySetLinkedPod',
+  'setLinkedPodIfAbsent',
+  'getLinkedPod',
+  'getLinkedPodIfPersist',
+  'batchGetLinkedPod',
+  'removeLinkedPod',
+  'removeLinkedPodWithId',
+  'getLinkService',
+] as const;
+
+export type OperationName = (typeof OPERATIONS)[number];
+
+/** Operations that write (used for read/write ratios and out-of-memory handling). */
+export const WRITE_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
+  'setServiceState',
+  'setWorkloadState',
+  'setLinkedPod',
+  'trySetLinkedPod',
+  'setLinkedPodIfAbsent',
+  'removeLinkedPod',
+  'removeLinkedPodWithId',
+]);
+
+/** The outcome of `trySetLinkedPod`. */
+export interface TrySetResult {
+  /** True when the uid is now linked to the requested pod. */
+  linked: boolean;
+  /** The pod the uid is linked to after the call (the refusing pod when not linked). */
+  current: number;
+  /** The pod replaced by this call, or -1 (also -1 when refused). */
+  previous: number;
+}
+
+/** Where the executor keeps its data. */
+export type BackendKind = 'redis' | 'memory';
+/** `standalone` and `cluster` for Redis, `embedded` for memory. */
+export type Topology = 'standalone' | 'cluster' | 'embedded';
+/** How link scripts reach Redis: by SHA (default) or as full text with EVAL every call. */
+export type ScriptTransport = 'evalsha' | 'eval';
+
+/** What an executor is and how it is configured (provenance for reports). */
+export interface ExecutorDescription {
+  name: string;
+  backend: BackendKind;
+  topology: Topology;
+  scriptTransport: ScriptTransport | null;
+  autoPipelining: boolean | null;
+  connections: number;
+  nearCache: { enabled: boolean; maxEntries: number } | null;
+}
+
+/** Cheap counters, read at any time (e.g. at scrape time). Monotonic since creation. */
+export interface ExecutorStats {
+  /** Script calls sent with EVALSHA that Redis ran from its cache. */
+  scriptCallsBySha: number;
+  /** Script calls sent as full text with EVAL (the EVAL transport, and NOSCRIPT reloads). */
+  scriptCallsByText: number;
+  /** NOSCRIPT replies answered by sending the script again. */
+  noscriptReloads: number;
+  /** SCRIPT LOAD commands completed (per node on a cluster). */
+  scriptsLoaded: number;
+  /** Near-cache hits, misses and invalidations (zero without a near cache). */
+  nearCacheHits: number;
+  nearCacheMisses: number;
+  nearCacheInvalidations: number;
+  /** Connection state changes seen since creation that were reconnect attempts. */
+  reconnects: number;
+}
+
+/** The result of a readiness check. */
+export interface HealthStatus {
+  ok: boolean;
+  backend: BackendKind;
+  /** Round-trip time of the check in ms (0 for memory). */
+  latencyMs: number;
+  scriptsLoaded: boolean;
+  /** Why not ok. */
+  reason?: string;
+}
+
+/**
+ * Sticky-routing state: per-pod states, per-service workload states and uid -> pod links.
+ * Every method validates its arguments before any I/O and rejects with a
+ * `StatefulRouteError` (`SR_VALIDATION` for bad input).
+ */
+export interface StatefulExecutor {
+  /** The name used in diagnostics and metric labels. */
+  readonly name: string;
+  readonly backend: BackendKind;
+
+  /** `HSET sf:{ns:state:svc} <podId> <state>`. @throws SR_VALIDATION */
+  setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void>;
+  /** Pod id -> state; non-integer fields are skipped; a missing key is `{}`. */
+  getServiceState(namespace: string, service: string): Promise<Record<number, string>>;
+  /** `SET sf:{ns:workload:svc} <state>` without expiry. */
+  setWorkloadState(namespace: string, service: string, state: string): Promise<void>;
+  /** The workload state, or null when missing, `""`, `"null"` or `"nil"`. */
+  getWorkloadState(namespace: string, service: string): Promise<string | null>;
+  /** Service -> state for the services that have one. `[]` makes no round trip. */
+  getWorkloadStateBatch(namespace: string, services: readonly string[]): Promise<Record<string, string>>;
+
+  /** Links unconditionally; returns the previous pod or -1. persistSeconds: -1 or 1..2^31-1. */
+  setLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number>;
+  /** Links unless refused by a permanent link to another pod. */
+  trySetLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<TrySetResult>;
+  /** Links only when no link exists; returns the pod actually linked. */
+  setLinkedPodIfAbsent(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number>;
+  /** The linked pod (temporary or permanent) or -1. @throws SR_CORRUPT_VALUE on a non-integer value */
+  getLinkedPod(namespace: string, uid: string, service: string): Promise<number>;
+  /** The linked pod when the link is permanent, else -1. */
+  getLinkedPodIfPersist(namespace: string, uid: string, service: string): Promise<number>;
+  /** Pod -> uids (input order) for the uids that have a readable link. `[]` makes no round trip. */
+  batchGetLinkedPod(namespace: string, uids: readonly string[], service: string): Promise<Record<number, string[]>>;
+  /** Deletes the link (keepSeconds has no effect, as in the Java contract); true if it existed. */
+  removeLinkedPod(namespace: string, uid: string, service: string, keepSeconds: number): Promise<boolean>;
+  /** Deletes the link only when it holds exactly `podId`; true if removed. */
+  removeLinkedPodWithId(namespace: string, uid: string, service: string, keepSeconds: number, podId: number): Promise<boolean>;
+  /** Service -> pod of the uid's permanent links. */
+  getLinkService(namespace: string, uid: string): Promise<Record<string, number>>;
+
+  /** Configuration, for reports and provenance. */
+  describe(): ExecutorDescription;
+  /** Monotonic counters; cheap. */
+  stats(): ExecutorStats;
+  /** Backend reachable and scripts loaded. Never throws. */
+  checkHealth(): Promise<HealthStatus>;
+  /** Releases what the executor owns (listeners, timers, connections it created). Idempotent. */
+  close(): Promise<void>;
+}

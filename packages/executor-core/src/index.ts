@@ -1,0 +1,45 @@
+/**
+ * @stateful-route/executor-core: sticky-routing state of stateful services in Redis
+ * (standalone or Cluster) or in memory, wire-compatible with the Java and Go executors.
+ */
+export { createRedisExecutor, RedisExecutor } from './redis/redis-executor.js';
+export type { RedisExecutorOptions, RedisClient } from './redis/redis-executor.js';
+export { createMemoryExecutor, MemoryExecutor } from './memory/memory-executor.js';
+export type { MemoryExecutorOptions } from './memory/memory-executor.js';
+export type { Clock } from './memory/keyspace.js';
+export { NO_POD, OPERATIONS, WRITE_OPERATIONS } from './executor.js';
+export type {
+  StatefulExecutor,
+  OperationName,
+  TrySetResult,
+  BackendKind,
+  Topology,
+  ScriptTransport,
+  ExecutorDescription,
+  ExecutorStats,
+  HealthStatus,
+} from './executor.js';
+export {
+  ErrorCodes,
+  StatefulRouteError,
+  ValidationError,
+  ConnectionError,
+  TimeoutError,
+  RedisReplyError,
+  ScriptError,
+  CorruptValueError,
+  ExecutorClosedError,
+  UnsupportedError,
+  errorTypeOf,
+} from './errors.js';
+export type { ErrorCode, ErrorType, ValidationRule } from './errors.js';
+export { CHANNELS, OperationMessage } from './diagnostics.js';
+export type {
+  ScriptLoadMessage,
+  NoscriptMessage,
+  ConnectionMessage,
+  ConnectionState,
+  ExecutorLifecycleMessage,
+} from './diagnostics.js';
+export { serviceStateKey, workloadKey, linkIndexKey, linkKey } from './keys.js';
+export { MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';

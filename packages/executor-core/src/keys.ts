@@ -1,0 +1,24 @@
+/**
+ * The key layout of the contract (section 2), byte for byte. The braces are Redis Cluster
+ * hash tags: a link string key starts with its link index key, so both share a slot.
+ */
+
+/** `sf:{<ns>:state:<svc>}`: hash, pod id -> state. */
+export function serviceStateKey(namespace: string, service: string): string {
+  return `sf:{${namespace}:state:${service}}`;
+}
+
+/** `sf:{<ns>:workload:<svc>}`: string, the workload state. */
+export function workloadKey(namespace: string, service: string): string {
+  return `sf:{${namespace}:workload:${service}}`;
+}
+
+/** `sf:{<ns>:lk:<uid>}`: hash, service -> pod of the uid's permanent links. */
+export function linkIndexKey(namespace: string, uid: string): string {
+  return `sf:{${namespace}:lk:${uid}}`;
+}
+
+/** `sf:{<ns>:lk:<uid>}<svc>`: string, the pod of one link (uid inside the braces). */
+export function linkKey(namespace: string, uid: string, service: string): string {
+  return `sf:{${namespace}:lk:${uid}}${service}`;
+}

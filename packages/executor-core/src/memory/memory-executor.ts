@@ -1,0 +1,242 @@
+/**
+ * The embedded backend: the contract's semantics in-process, TTLs included, with the same
+ * key layout as Redis so that its behaviour (key collisions, WRONGTYPE) is Redis' own.
+ */
+import { BaseExecutor } from '../base-executor.js';
+import { CorruptValueError } from '../errors.js';
+import type { ExecutorDescription, ExecutorStats, HealthStatus, TrySetResult } from '../executor.js';
+import { NO_POD } from '../executor.js';
+import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
+import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
+import { Keyspace, systemClock, type Clock } from './keyspace.js';
+
+export interface MemoryExecutorOptions {
+  /** Name in diagnostics and metric labels. Default `memory`. */
+  name?: string;
+  /** Time source for TTLs; inject one to move time in tests. Default `Date.now`. */
+  clock?: Clock;
+}
+
+const ZERO_STATS: ExecutorStats = Object.freeze({
+  scriptCallsBySha: 0,
+  scriptCallsByText: 0,
+  noscriptReloads: 0,
+  scriptsLoaded: 0,
+  nearCacheHits: 0,
+  nearCacheMisses: 0,
+  nearCacheInvalidations: 0,
+  reconnects: 0,
+});
+
+/** The in-memory executor. Create it with `createMemoryExecutor()`. */
+export class MemoryExecutor extends BaseExecutor {
+  readonly #keys: Keyspace;
+
+  constructor(options: MemoryExecutorOptions = {}) {
+    super(options.name ?? 'memory', 'memory');
+    this.#keys = new Keyspace(options.clock ?? systemClock);
+    this.announce();
+  }
+
+  /** The raw keyspace, for tests that check the key layout: key -> type. */
+  dump(): Record<string, { type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }> {
+    const out = record<{ type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }>();
+    for (const key of this.#keys.keys()) {
+      const type = this.#keys.type(key);
+      if (type === 'string') out[key] = { type, value: this.#keys.get(key)!, ttl: this.#keys.ttl(key) };
+      if (type === 'hash') {
+        out[key] = { type, value: Object.fromEntries(this.#keys.hgetall(key)), ttl: this.#keys.ttl(key) };
+      }
+    }
+    return out;
+  }
+
+  describe(): ExecutorDescription {
+    return {
+      name: this.name,
+      backend: 'memory',
+      topology: 'embedded',
+      scriptTransport: null,
+      autoPipelining: null,
+      connections: 0,
+      nearCache: null,
+    };
+  }
+
+  stats(): ExecutorStats {
+    return { ...ZERO_STATS };
+  }
+
+  async checkHealth(): Promise<HealthStatus> {
+    return this.closed
+      ? { ok: false, backend: 'memory', latencyMs: 0, scriptsLoaded: false, reason: 'executor closed' }
+      : { ok: true, backend: 'memory', latencyMs: 0, scriptsLoaded: true };
+  }
+
+  protected async release(): Promise<void> {}
+
+  protected async doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
+    this.#keys.hset(serviceStateKey(ns, svc), String(podId), state);
+  }
+
+  protected async doGetServiceState(ns: string, svc: string): Promise<Record<number, string>> {
+    const out = record<string>() as Record<number, string>;
+    for (const [field, value] of this.#keys.hgetall(serviceStateKey(ns, svc))) {
+      const pod = parsePodId(field);
+      if (pod !== undefined) out[pod] = value;
+    }
+    return out;
+  }
+
+  protected async doSetWorkloadState(ns: string, svc: string, state: string): Promise<void> {
+    this.#keys.set(workloadKey(ns, svc), state);
+  }
+
+  protected async doGetWorkloadState(ns: string, svc: string): Promise<string | null> {
+    const value = this.#keys.get(workloadKey(ns, svc));
+    return isAbsentWorkload(value) ? null : value;
+  }
+
+  protected async doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>> {
+    const out = record<string>();
+    for (const svc of svcs) {
+      const value = this.#mget(workloadKey(ns, svc));
+      if (!isAbsentWorkload(value)) out[svc] = value;
+    }
+    return out;
+  }
+
+  // MGET answers nil for a key of another type instead of failing.
+  #mget(key: string): string | null {
+    return this.#keys.type(key) === 'string' ? this.#keys.get(key) : null;
+  }
+
+  #applyPersist(k1: string, k2: string, svc: string, pod: string, persist: number): void {
+    if (persist === -1) {
+      this.#keys.persist(k1);
+      this.#keys.hset(k2, svc, pod);
+    } else {
+      this.#keys.expire(k1, persist);
+      this.#keys.hdel(k2, svc);
+    }
+  }
+
+  // The scripts check both key types before writing, so a wrong type fails with no write.
+  #linkKeys(ns: string, uid: string, svc: string): [string, string] {
+    const k1 = linkKey(ns, uid, svc);
+    const k2 = linkIndexKey(ns, uid);
+    this.#keys.assertStringOrNone(k1);
+    this.#keys.assertHashOrNone(k2);
+    return [k1, k2];
+  }
+
+  protected async doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number> {
+    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const previous = this.#keys.get(k1);
+    const pod = String(podId);
+    this.#keys.set(k1, pod);
+    this.#applyPersist(k1, k2, svc, pod, persist);
+    return previous === null ? NO_POD : (parsePodId(previous) ?? NO_POD);
+  }
+
+  protected async doTrySetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<TrySetResult> {
+    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const current = this.#keys.get(k1);
+    const pod = String(podId);
+    if (current !== null && current !== pod && this.#keys.ttl(k1) === -1) {
+      return { linked: false, current: parsePodId(current) ?? NO_POD, previous: NO_POD };
+    }
+    this.#keys.set(k1, pod);
+    this.#applyPersist(k1, k2, svc, pod, persist);
+    return { linked: true, current: podId, previous: current === null ? NO_POD : (parsePodId(current) ?? NO_POD) };
+  }
+
+  protected async doSetLinkedPodIfAbsent(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number> {
+    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const existing = this.#keys.get(k1);
+    if (existing !== null) return parsePodId(existing) ?? NO_POD;
+    const pod = String(podId);
+    this.#keys.set(k1, pod);
+    this.#applyPersist(k1, k2, svc, pod, persist);
+    return podId;
+  }
+
+  protected async doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number> {
+    const key = linkKey(ns, uid, svc);
+    return readLink(key, this.#keys.get(key));
+  }
+
+  protected async doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number> {
+    const key = linkKey(ns, uid, svc);
+    const value = this.#keys.get(key);
+    if (value === null || this.#keys.ttl(key) !== -1) return NO_POD;
+    return readLink(key, value);
+  }
+
+  protected async doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>> {
+    const out = record<string[]>() as Record<number, string[]>;
+    for (const uid of uids) {
+      const value = this.#mget(linkKey(ns, uid, svc));
+      if (isAbsentLink(value)) continue;
+      const pod = parsePodId(value);
+      if (pod === undefined) continue;
+      (out[pod] ??= []).push(uid);
+    }
+    return out;
+  }
+
+  protected async doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean> {
+    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const existed = this.#keys.del(k1);
+    this.#keys.hdel(k2, svc);
+    return existed;
+  }
+
+  protected async doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean> {
+    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    if (this.#keys.get(k1) !== String(podId)) return false;
+    this.#keys.del(k1);
+    this.#keys.hdel(k2, svc);
+    return true;
+  }
+
+  protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {
+    const out = record<number>();
+    for (const [svc, value] of this.#keys.hgetall(linkIndexKey(ns, uid))) {
+      const pod = parsePodId(value);
+      if (pod !== undefined) out[svc] = pod;
+    }
+    return out;
+  }
+}
+
+/** getLinkedPod's reading rule: missing or empty is -1, a non-integer is an error. */
+export function readLink(key: string, value: string | null): number {
+  if (value === null || value === '') return NO_POD;
+  const pod = parsePodId(value);
+  if (pod === undefined) throw new CorruptValueError(key, 'the link value is not a pod id (a decimal integer)');
+  return pod;
+}
+
+/**
+ * An executor that keeps everything in this process: no Redis needed. The default backend
+ * for trying the toolkit, and for tests (inject a clock to move time).
+ * @example
+ * const executor = createMemoryExecutor();
+ * await executor.setLinkedPod('default', 'user123', 'room', 3, -1); // -1 (no previous pod)
+ */
+export function createMemoryExecutor(options: MemoryExecutorOptions = {}): MemoryExecutor {
+  return new MemoryExecutor(options);
+}

@@ -1,0 +1,525 @@
+/**
+ * The Redis backend: ioredis `Redis` (standalone) or `Cluster`, one or several connections.
+ * Link operations are one Lua script each, sent by SHA and re-sent as text on NOSCRIPT
+ * (or always as text with the `eval` transport, as the original Go port did).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import { BaseExecutor } from '../base-executor.js';
+import {
+  connectionChannel,
+  noscriptChannel,
+  scriptLoadChannel,
+  type ConnectionMessage,
+  type ConnectionState,
+  type NoscriptMessage,
+  type ScriptLoadMessage,
+} from '../diagnostics.js';
+import { ScriptError, ValidationError } from '../errors.js';
+import type {
+  ExecutorDescription,
+  ExecutorStats,
+  HealthStatus,
+  ScriptTransport,
+  TrySetResult,
+} from '../executor.js';
+import { NO_POD } from '../executor.js';
+import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
+import { readLink } from '../memory/memory-executor.js';
+import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
+import { toExecutorError, isNoscript } from './redis-errors.js';
+import { ALL_SCRIPTS, SCRIPTS, type LuaScript } from './scripts.js';
+
+/** An ioredis client: a standalone `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisExecutorOptions {
+  /**
+   * The connection, or several: calls are spread over them round-robin. The caller owns
+   * them unless `closeClients` is true.
+   */
+  redis: RedisClient | readonly RedisClient[];
+  /** Name in diagnostics and metric labels. Default `redis`. */
+  name?: string;
+  /** `evalsha` (default): by SHA, re-sent on NOSCRIPT. `eval`: full text every call. */
+  scriptTransport?: ScriptTransport;
+  /** Quit the given connections in `close()`. Default false. */
+  closeClients?: boolean;
+  /**
+   * Makes extra connections for `setConnectionCount()`. Connections it makes are owned by the
+   * executor and quit when dropped or on `close()`.
+   */
+  connectionFactory?: () => RedisClient;
+  /** Keys per MGET on a standalone server (batch reads are split). Default 500. */
+  batchChunkSize?: number;
+}
+
+interface Connection {
+  client: RedisClient;
+  label: string;
+  owned: boolean;
+  state: ConnectionState;
+  detach: () => void;
+}
+
+const CONNECTION_EVENTS: ConnectionState[] = ['connect', 'ready', 'error', 'close', 'reconnecting', 'end'];
+
+function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/** The Redis executor. Create it with `createRedisExecutor()`. */
+export class RedisExecutor extends BaseExecutor {
+  readonly #connections: Connection[] = [];
+  readonly #cluster: boolean;
+  readonly #closeClients: boolean;
+  readonly #factory: (() => RedisClient) | undefined;
+  readonly #chunk: number;
+  #transport: ScriptTransport;
+  #next = 0;
+  #scriptsLoaded = false;
+  #bySha = 0;
+  #byText = 0;
+  #reloads = 0;
+  #loads = 0;
+  #reconnects = 0;
+
+  constructor(options: RedisExecutorOptions) {
+    super(options.name ?? 'redis', 'redis');
+    const clients = Array.isArray(options.redis) ? options.redis : [options.redis as RedisClient];
+    if (clients.length === 0) throw new ValidationError('redis', 'type', 'must be an ioredis client or a non-empty array of them');
+    this.#cluster = isCluster(clients[0]!);
+    if (clients.some((client) => isCluster(client) !== this.#cluster)) {
+      throw new ValidationError('redis', 'type', 'must be all standalone clients or all Cluster clients');
+    }
+    const transport = options.scriptTransport ?? 'evalsha';
+    if (transport !== 'evalsha' && transport !== 'eval') {
+      throw new ValidationError('scriptTransport', 'range', "must be 'evalsha' or 'eval'");
+    }
+    this.#transport = transport;
+    this.#closeClients = options.closeClients ?? false;
+    this.#factory = options.connectionFactory;
+    this.#chunk = options.batchChunkSize ?? 500;
+    if (!Number.isSafeInteger(this.#chunk) || this.#chunk < 1) {
+      throw new ValidationError('batchChunkSize', 'range', 'must be an integer >= 1');
+    }
+    clients.forEach((client, i) => this.#attach(client, i === 0 ? 'main' : `pool-${i}`, false));
+    this.announce();
+  }
+
+  #attach(client: RedisClient, label: string, owned: boolean): void {
+    const connection: Connection = {
+      client,
+      label,
+      owned,
+      state: client.status === 'ready' ? 'ready' : 'connect',
+      detach: () => {},
+    };
+    const handlers = CONNECTION_EVENTS.map((state) => {
+      const handler = (error?: { code?: unknown }) => {
+        connection.state = state;
+        if (state === 'reconnecting') this.#reconnects++;
+        if (connectionChannel.hasSubscribers) {
+          const message: ConnectionMessage = { executor: this.name, state, connection: label };
+          if (state === 'error' && typeof error?.code === 'string') message.errorCode = error.code;
+          connectionChannel.publish(message);
+        }
+      };
+      client.on(state, handler);
+      return [state, handler] as const;
+    });
+    connection.detach = () => {
+      for (const [state, handler] of handlers) client.off(state, handler);
+    };
+    this.#connections.push(connection);
+  }
+
+  #client(): RedisClient {
+    const connections = this.#connections;
+    if (connections.length === 1) return connections[0]!.client;
+    const connection = connections[this.#next++ % connections.length]!;
+    if (this.#next >= 1 << 30) this.#next = 0;
+    return connection.client;
+  }
+
+  // ---- tuning, for the optimizer -------------------------------------------------------
+
+  /** The script transport now in use. */
+  get scriptTransport(): ScriptTransport {
+    return this.#transport;
+  }
+
+  /** Switches the script transport at run time (`evalsha` is the fast, default one). */
+  setScriptTransport(transport: ScriptTransport): void {
+    if (transport !== 'evalsha' && transport !== 'eval') {
+      throw new ValidationError('scriptTransport', 'range', "must be 'evalsha' or 'eval'");
+    }
+    this.#transport = transport;
+  }
+
+  /** Whether ioredis auto-pipelining is on (read from the first connection). */
+  get autoPipelining(): boolean {
+    return Boolean(this.#connections[0]?.client.options.enableAutoPipelining);
+  }
+
+  /**
+   * Turns ioredis auto-pipelining on or off on every connection at run time (ioredis reads
+   * the option on each command).
+   */
+  setAutoPipelining(enabled: boolean): void {
+    for (const { client } of this.#connections) client.options.enableAutoPipelining = enabled;
+  }
+
+  /** How many connections calls are spread over. */
+  get connectionCount(): number {
+    return this.#connections.length;
+  }
+
+  /**
+   * Spreads calls over `count` connections: extra ones come from `connectionFactory` (and are
+   * owned by the executor); surplus owned ones are quit. Given connections are never dropped.
+   */
+  async setConnectionCount(count: number): Promise<void> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(count) || count < 1 || count > 64) {
+      throw new ValidationError('connections', 'range', 'must be an integer from 1 to 64');
+    }
+    while (this.#connections.length < count) {
+      if (!this.#factory) {
+        throw new ValidationError('connections', 'range', 'more connections need the connectionFactory option');
+      }
+      const client = this.#factory();
+      client.options.enableAutoPipelining = this.autoPipelining;
+      this.#attach(client, `pool-${this.#connections.length}`, true);
+      if (this.#scriptsLoaded) await this.#loadOn(client);
+    }
+    while (this.#connections.length > count && this.#connections.at(-1)!.owned) {
+      const connection = this.#connections.pop()!;
+      connection.detach();
+      await quit(connection.client);
+    }
+  }
+
+  // ---- scripts -------------------------------------------------------------------------
+
+  /**
+   * Loads every script into Redis' script cache (on every master of a cluster) so that the
+   * first calls are served by SHA. Safe to call again.
+   * @throws SR_REDIS_CONNECTION and the other Redis codes
+   */
+  async loadScripts(): Promise<void> {
+    this.assertOpen();
+    const seen = new Set<RedisClient>();
+    for (const { client } of this.#connections) {
+      if (seen.has(client)) continue;
+      seen.add(client);
+      await this.#loadOn(client);
+    }
+    this.#scriptsLoaded = true;
+  }
+
+  async #loadOn(client: RedisClient): Promise<void> {
+    const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
+    await Promise.all(
+      nodes.map(async (node) => {
+        for (const script of ALL_SCRIPTS) {
+          const started = performance.now();
+          let sha: unknown;
+          try {
+            sha = await node.script('LOAD', script.source);
+          } catch (error) {
+            throw toExecutorError(error, script.name);
+          }
+          if (sha !== script.sha) {
+            throw new ScriptError(script.name, '', `SCRIPT LOAD returned ${String(sha)}, expected ${script.sha}`);
+          }
+          this.#loads++;
+          if (scriptLoadChannel.hasSubscribers) {
+            const message: ScriptLoadMessage = {
+              executor: this.name,
+              script: script.name,
+              sha: script.sha,
+              node: `${node.options.host ?? 'localhost'}:${node.options.port ?? 6379}`,
+              durationMs: performance.now() - started,
+            };
+            scriptLoadChannel.publish(message);
+          }
+        }
+      }),
+    );
+  }
+
+  async #script(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const client = this.#client();
+    if (this.#transport === 'eval') {
+      this.#byText++;
+      try {
+        return await client.eval(script.source, script.numberOfKeys, ...keys, ...args);
+      } catch (error) {
+        throw toExecutorError(error, script.name);
+      }
+    }
+    try {
+      const reply = await client.evalsha(script.sha, script.numberOfKeys, ...keys, ...args);
+      this.#bySha++;
+      return reply;
+    } catch (error) {
+      if (!isNoscript(error)) throw toExecutorError(error, script.name);
+    }
+    // The script cache was flushed (SCRIPT FLUSH, restart, failover): EVAL runs the script
+    // and caches it again in one round trip.
+    this.#reloads++;
+    this.#byText++;
+    if (noscriptChannel.hasSubscribers) {
+      const message: NoscriptMessage = { executor: this.name, script: script.name, sha: script.sha };
+      noscriptChannel.publish(message);
+    }
+    try {
+      return await client.eval(script.source, script.numberOfKeys, ...keys, ...args);
+    } catch (error) {
+      throw toExecutorError(error, script.name);
+    }
+  }
+
+  async #call<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (error) {
+      throw toExecutorError(error);
+    }
+  }
+
+  // ---- describe, stats, health, close -------------------------------------------------
+
+  describe(): ExecutorDescription {
+    return {
+      name: this.name,
+      backend: 'redis',
+      topology: this.#cluster ? 'cluster' : 'standalone',
+      scriptTransport: this.#transport,
+      autoPipelining: this.autoPipelining,
+      connections: this.#connections.length,
+      nearCache: null,
+    };
+  }
+
+  stats(): ExecutorStats {
+    return {
+      scriptCallsBySha: this.#bySha,
+      scriptCallsByText: this.#byText,
+      noscriptReloads: this.#reloads,
+      scriptsLoaded: this.#loads,
+      nearCacheHits: 0,
+      nearCacheMisses: 0,
+      nearCacheInvalidations: 0,
+      reconnects: this.#reconnects,
+    };
+  }
+
+  /** Whether every connection is ready. */
+  get connected(): boolean {
+    return this.#connections.every(({ client }) => client.status === 'ready');
+  }
+
+  async checkHealth(): Promise<HealthStatus> {
+    const scriptsLoaded = this.#scriptsLoaded || this.#transport === 'eval';
+    if (this.closed) return { ok: false, backend: 'redis', latencyMs: 0, scriptsLoaded, reason: 'executor closed' };
+    const started = performance.now();
+    try {
+      await Promise.all(this.#connections.map(({ client }) => client.ping()));
+    } catch (error) {
+      const wrapped = toExecutorError(error);
+      return { ok: false, backend: 'redis', latencyMs: performance.now() - started, scriptsLoaded, reason: wrapped.message };
+    }
+    const latencyMs = performance.now() - started;
+    if (!scriptsLoaded) return { ok: false, backend: 'redis', latencyMs, scriptsLoaded, reason: 'scripts not loaded' };
+    return { ok: true, backend: 'redis', latencyMs, scriptsLoaded };
+  }
+
+  protected async release(): Promise<void> {
+    const connections = this.#connections.splice(0);
+    for (const connection of connections) connection.detach();
+    await Promise.all(
+      connections.filter((c) => c.owned || this.#closeClients).map((c) => quit(c.client)),
+    );
+  }
+
+  // ---- operations ----------------------------------------------------------------------
+
+  protected async doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
+    await this.#call(this.#client().hset(serviceStateKey(ns, svc), String(podId), state));
+  }
+
+  protected async doGetServiceState(ns: string, svc: string): Promise<Record<number, string>> {
+    const hash = await this.#call(this.#client().hgetall(serviceStateKey(ns, svc)));
+    const out = record<string>() as Record<number, string>;
+    for (const field in hash) {
+      const pod = parsePodId(field);
+      if (pod !== undefined) out[pod] = hash[field]!;
+    }
+    return out;
+  }
+
+  protected async doSetWorkloadState(ns: string, svc: string, state: string): Promise<void> {
+    await this.#call(this.#client().set(workloadKey(ns, svc), state));
+  }
+
+  protected async doGetWorkloadState(ns: string, svc: string): Promise<string | null> {
+    const value = await this.#call(this.#client().get(workloadKey(ns, svc)));
+    return isAbsentWorkload(value) ? null : value;
+  }
+
+  protected async doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>> {
+    const values = await this.#multiGet(svcs.map((svc) => workloadKey(ns, svc)));
+    const out = record<string>();
+    for (let i = 0; i < svcs.length; i++) {
+      const value = values[i];
+      if (!isAbsentWorkload(value)) out[svcs[i]!] = value;
+    }
+    return out;
+  }
+
+  /**
+   * Values of keys in different slots. Standalone: MGET in chunks. Cluster: one GET per key,
+   * all sent at once (an MGET across slots fails with CROSSSLOT); with auto-pipelining
+   * ioredis groups them per node.
+   */
+  async #multiGet(keys: string[]): Promise<(string | null)[]> {
+    const client = this.#client();
+    if (this.#cluster) return this.#call(Promise.all(keys.map((key) => client.get(key))));
+    if (keys.length <= this.#chunk) return this.#call(client.mget(keys));
+    const chunks: Promise<(string | null)[]>[] = [];
+    for (let i = 0; i < keys.length; i += this.#chunk) chunks.push(client.mget(keys.slice(i, i + this.#chunk)));
+    return (await this.#call(Promise.all(chunks))).flat();
+  }
+
+  #linkArgs(ns: string, uid: string, svc: string): [string, string] {
+    return [linkKey(ns, uid, svc), linkIndexKey(ns, uid)];
+  }
+
+  protected async doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number> {
+    const script = SCRIPTS.setLinkedPod;
+    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, String(podId), String(persist)]);
+    return podOf(stringArray(reply, script, 1)[0]!);
+  }
+
+  protected async doTrySetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<TrySetResult> {
+    const script = SCRIPTS.trySetLinkedPod;
+    const pod = String(podId);
+    const reply = stringArray(await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, pod, String(persist)]), script, 1, 2);
+    const first = reply[0]!;
+    return {
+      linked: first === pod,
+      current: podOf(first),
+      previous: reply.length > 1 ? podOf(reply[1]!) : NO_POD,
+    };
+  }
+
+  protected async doSetLinkedPodIfAbsent(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number> {
+    const script = SCRIPTS.setLinkedPodIfAbsent;
+    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, String(podId), String(persist)]);
+    return podOf(stringArray(reply, script, 1)[0]!);
+  }
+
+  protected async doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number> {
+    const key = linkKey(ns, uid, svc);
+    return readLink(key, await this.#call(this.#client().get(key)));
+  }
+
+  protected async doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number> {
+    const key = linkKey(ns, uid, svc);
+    const reply = await this.#script(SCRIPTS.getLinkedPodIfPersist, [key], []);
+    if (reply === null) return NO_POD;
+    if (typeof reply !== 'string') throw unexpected(SCRIPTS.getLinkedPodIfPersist, reply);
+    return readLink(key, reply);
+  }
+
+  protected async doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>> {
+    const values = await this.#multiGet(uids.map((uid) => linkKey(ns, uid, svc)));
+    const out = record<string[]>() as Record<number, string[]>;
+    for (let i = 0; i < uids.length; i++) {
+      const value = values[i];
+      if (isAbsentLink(value)) continue;
+      const pod = parsePodId(value);
+      if (pod === undefined) continue;
+      (out[pod] ??= []).push(uids[i]!);
+    }
+    return out;
+  }
+
+  protected async doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean> {
+    const reply = await this.#script(SCRIPTS.removeLinkedPod, this.#linkArgs(ns, uid, svc), [svc]);
+    return flag(reply, SCRIPTS.removeLinkedPod);
+  }
+
+  protected async doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean> {
+    const reply = await this.#script(SCRIPTS.removeLinkedPodWithId, this.#linkArgs(ns, uid, svc), [svc, String(podId)]);
+    return flag(reply, SCRIPTS.removeLinkedPodWithId);
+  }
+
+  protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {
+    const hash = await this.#call(this.#client().hgetall(linkIndexKey(ns, uid)));
+    const out = record<number>();
+    for (const svc in hash) {
+      const pod = parsePodId(hash[svc]!);
+      if (pod !== undefined) out[svc] = pod;
+    }
+    return out;
+  }
+}
+
+function unexpected(script: LuaScript, reply: unknown): ScriptError {
+  const shape = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
+  return new ScriptError(script.name, '', `script ${script.name} replied with ${shape}, which the contract does not allow`);
+}
+
+function stringArray(reply: unknown, script: LuaScript, min: number, max = min): string[] {
+  if (!Array.isArray(reply) || reply.length < min || reply.length > max || reply.some((v) => typeof v !== 'string')) {
+    throw unexpected(script, reply);
+  }
+  return reply as string[];
+}
+
+function flag(reply: unknown, script: LuaScript): boolean {
+  if (reply !== 0 && reply !== 1) throw unexpected(script, reply);
+  return reply === 1;
+}
+
+// A pod in a script reply; '-1' and anything that is not a pod id are "no pod".
+function podOf(value: string): number {
+  return parsePodId(value) ?? NO_POD;
+}
+
+async function quit(client: RedisClient): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+/**
+ * An executor on Redis (standalone or Cluster) through ioredis clients you own.
+ * @example
+ * import { Redis } from 'ioredis';
+ * const executor = createRedisExecutor({ redis: new Redis() });
+ * await executor.loadScripts();
+ * await executor.setLinkedPodIfAbsent('default', 'user123', 'room', 3, 300);
+ * @throws SR_VALIDATION when the options are invalid
+ */
+export function createRedisExecutor(options: RedisExecutorOptions): RedisExecutor {
+  return new RedisExecutor(options);
+}
+

@@ -1,0 +1,91 @@
+/**
+ * The input rules of the contract (section 4), checked before any I/O. Messages name the
+ * field and the rule, never the value: values may be user data and errors reach logs.
+ */
+import { ValidationError } from './errors.js';
+
+/** Longest namespace, service or uid, in UTF-8 bytes. */
+export const MAX_ID_BYTES = 512;
+/** Largest persistSeconds (a signed 32-bit integer, as the originals' scripts take). */
+export const MAX_PERSIST_SECONDS = 2 ** 31 - 1;
+
+// Braces break the hash tag; C0, DEL and C1 control characters are never legitimate ids.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[{}\u0000-\u001f\u007f-\u009f]/;
+// A UTF-16 code unit takes at most 3 UTF-8 bytes, so shorter strings need no byte count.
+const SURELY_SHORT = Math.floor(MAX_ID_BYTES / 3);
+
+/**
+ * Checks a namespace, service or uid: a string, not blank, no `{` `}`, no control
+ * characters, well-formed Unicode, at most 512 UTF-8 bytes. The id is stored as given.
+ * @throws SR_VALIDATION
+ */
+export function checkId(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
+  if (value.trim().length === 0) throw new ValidationError(field, 'blank', 'must not be blank');
+  if (FORBIDDEN.test(value)) {
+    if (value.includes('{') || value.includes('}')) {
+      throw new ValidationError(field, 'forbidden-character', "must not contain '{' or '}'");
+    }
+    throw new ValidationError(field, 'control-character', 'must not contain control characters');
+  }
+  if (!value.isWellFormed()) {
+    throw new ValidationError(field, 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+  }
+  if (value.length > SURELY_SHORT && Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
+    throw new ValidationError(field, 'too-long', `must be at most ${MAX_ID_BYTES} bytes in UTF-8`);
+  }
+}
+
+/** A pod id: a safe integer >= 0. @throws SR_VALIDATION */
+export function checkPodId(value: unknown, field = 'podId'): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new ValidationError(field, 'integer', 'must be a safe integer');
+  }
+  if (value < 0) throw new ValidationError(field, 'range', 'must be >= 0 (-1 is the "no pod" sentinel, not a pod)');
+}
+
+/** persistSeconds: -1 (permanent) or 1..2^31-1 (temporary). @throws SR_VALIDATION */
+export function checkPersistSeconds(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new ValidationError('persistSeconds', 'integer', 'must be an integer');
+  }
+  if (value !== -1 && (value < 1 || value > MAX_PERSIST_SECONDS)) {
+    throw new ValidationError('persistSeconds', 'range', `must be -1 (permanent) or 1..${MAX_PERSIST_SECONDS}`);
+  }
+}
+
+/** keepSeconds: an integer >= -1 (it has no effect, as in the Java contract). @throws SR_VALIDATION */
+export function checkKeepSeconds(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new ValidationError('keepSeconds', 'integer', 'must be an integer');
+  }
+  if (value < -1) throw new ValidationError('keepSeconds', 'range', 'must be >= -1');
+}
+
+/** A state value: a non-blank, well-formed string (stored unchanged). @throws SR_VALIDATION */
+export function checkState(value: unknown, field = 'state'): asserts value is string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
+  if (value.trim().length === 0) throw new ValidationError(field, 'blank', 'must not be blank');
+  if (!value.isWellFormed()) {
+    throw new ValidationError(field, 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+  }
+}
+
+/**
+ * A workload state: any well-formed string. The contract rejects only blank ns and svc here;
+ * `""`, `"null"` and `"nil"` are stored and then read back as absent.
+ * @throws SR_VALIDATION
+ */
+export function checkWorkloadState(value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new ValidationError('state', 'type', 'must be a string');
+  if (!value.isWellFormed()) {
+    throw new ValidationError('state', 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+  }
+}
+
+/** An array of ids; each element is checked as `field[i]`. @throws SR_VALIDATION */
+export function checkIdList(value: unknown, field: string): asserts value is readonly string[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, 'type', 'must be an array of strings');
+  for (let i = 0; i < value.length; i++) checkId(value[i], `${field}[${i}]`);
+}
