@@ -106,17 +106,30 @@ export abstract class BaseExecutor implements StatefulExecutor {
     });
   }
 
-  getWorkloadStateBatch(namespace: string, services: readonly string[]): Promise<Record<string, string>> {
-    return this.run('getWorkloadStateBatch', Array.isArray(services) ? services.length : 0, async () => {
-      this.assertOpen();
-      checkId(namespace, 'namespace');
-      checkIdList(services, 'services');
-      if (services.length === 0) return Object.create(null) as Record<string, string>;
-      return this.doGetWorkloadStateBatch(namespace, services);
-    });
+  getWorkloadStateBatch(
+    namespace: string,
+    services: readonly string[],
+  ): Promise<Record<string, string>> {
+    return this.run(
+      'getWorkloadStateBatch',
+      Array.isArray(services) ? services.length : 0,
+      async () => {
+        this.assertOpen();
+        checkId(namespace, 'namespace');
+        checkIdList(services, 'services');
+        if (services.length === 0) return Object.create(null) as Record<string, string>;
+        return this.doGetWorkloadStateBatch(namespace, services);
+      },
+    );
   }
 
-  setLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number> {
+  setLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number> {
     return this.run('setLinkedPod', 1, async () => {
       this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
       return this.doSetLinkedPod(namespace, uid, service, podId, persistSeconds);
@@ -163,7 +176,11 @@ export abstract class BaseExecutor implements StatefulExecutor {
     });
   }
 
-  batchGetLinkedPod(namespace: string, uids: readonly string[], service: string): Promise<Record<number, string[]>> {
+  batchGetLinkedPod(
+    namespace: string,
+    uids: readonly string[],
+    service: string,
+  ): Promise<Record<number, string[]>> {
     return this.run('batchGetLinkedPod', Array.isArray(uids) ? uids.length : 0, async () => {
       this.assertOpen();
       checkId(namespace, 'namespace');
@@ -174,7 +191,12 @@ export abstract class BaseExecutor implements StatefulExecutor {
     });
   }
 
-  removeLinkedPod(namespace: string, uid: string, service: string, keepSeconds: number): Promise<boolean> {
+  removeLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    keepSeconds: number,
+  ): Promise<boolean> {
     return this.run('removeLinkedPod', 1, async () => {
       this.checkLink(namespace, uid, service);
       checkKeepSeconds(keepSeconds);
@@ -213,7 +235,13 @@ export abstract class BaseExecutor implements StatefulExecutor {
     checkId(service, 'service');
   }
 
-  private checkLinkWrite(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): void {
+  private checkLinkWrite(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): void {
     this.checkLink(namespace, uid, service);
     checkPodId(podId);
     checkPersistSeconds(persistSeconds);
@@ -232,7 +260,12 @@ export abstract class BaseExecutor implements StatefulExecutor {
   /** Releases what the backend owns; called once by close(). */
   protected abstract release(): Promise<void>;
 
-  protected abstract doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void>;
+  protected abstract doSetServiceState(
+    ns: string,
+    svc: string,
+    podId: number,
+    state: string,
+  ): Promise<void>;
   /** `message` is set when traced: a near-cache hit sets `message.cached`. */
   protected abstract doGetServiceState(
     ns: string,
@@ -245,8 +278,17 @@ export abstract class BaseExecutor implements StatefulExecutor {
     svc: string,
     message: OperationMessage | undefined,
   ): Promise<string | null>;
-  protected abstract doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>>;
-  protected abstract doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number>;
+  protected abstract doGetWorkloadStateBatch(
+    ns: string,
+    svcs: readonly string[],
+  ): Promise<Record<string, string>>;
+  protected abstract doSetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number>;
   protected abstract doTrySetLinkedPod(
     ns: string,
     uid: string,
@@ -263,8 +305,17 @@ export abstract class BaseExecutor implements StatefulExecutor {
   ): Promise<number>;
   protected abstract doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number>;
   protected abstract doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number>;
-  protected abstract doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>>;
+  protected abstract doBatchGetLinkedPod(
+    ns: string,
+    uids: readonly string[],
+    svc: string,
+  ): Promise<Record<number, string[]>>;
   protected abstract doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean>;
-  protected abstract doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean>;
+  protected abstract doRemoveLinkedPodWithId(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+  ): Promise<boolean>;
   protected abstract doGetLinkService(ns: string, uid: string): Promise<Record<string, number>>;
 }

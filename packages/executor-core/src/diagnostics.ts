@@ -101,7 +101,9 @@ export interface ExecutorLifecycleMessage {
 }
 
 /** The tracing channel of operations. */
-export const operationChannel = diagnostics.tracingChannel<OperationMessage, OperationMessage>(CHANNELS.operation);
+export const operationChannel = diagnostics.tracingChannel<OperationMessage, OperationMessage>(
+  CHANNELS.operation,
+);
 export const scriptLoadChannel = diagnostics.channel(CHANNELS.scriptLoad);
 export const noscriptChannel = diagnostics.channel(CHANNELS.noscript);
 export const connectionChannel = diagnostics.channel(CHANNELS.connection);

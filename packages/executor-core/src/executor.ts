@@ -113,24 +113,60 @@ export interface StatefulExecutor {
   /** The workload state, or null when missing, `""`, `"null"` or `"nil"`. */
   getWorkloadState(namespace: string, service: string): Promise<string | null>;
   /** Service -> state for the services that have one. `[]` makes no round trip. */
-  getWorkloadStateBatch(namespace: string, services: readonly string[]): Promise<Record<string, string>>;
+  getWorkloadStateBatch(
+    namespace: string,
+    services: readonly string[],
+  ): Promise<Record<string, string>>;
 
   /** Links unconditionally; returns the previous pod or -1. persistSeconds: -1 or 1..2^31-1. */
-  setLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number>;
+  setLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number>;
   /** Links unless refused by a permanent link to another pod. */
-  trySetLinkedPod(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<TrySetResult>;
+  trySetLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<TrySetResult>;
   /** Links only when no link exists; returns the pod actually linked. */
-  setLinkedPodIfAbsent(namespace: string, uid: string, service: string, podId: number, persistSeconds: number): Promise<number>;
+  setLinkedPodIfAbsent(
+    namespace: string,
+    uid: string,
+    service: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number>;
   /** The linked pod (temporary or permanent) or -1. @throws SR_CORRUPT_VALUE on a non-integer value */
   getLinkedPod(namespace: string, uid: string, service: string): Promise<number>;
   /** The linked pod when the link is permanent, else -1. */
   getLinkedPodIfPersist(namespace: string, uid: string, service: string): Promise<number>;
   /** Pod -> uids (input order) for the uids that have a readable link. `[]` makes no round trip. */
-  batchGetLinkedPod(namespace: string, uids: readonly string[], service: string): Promise<Record<number, string[]>>;
+  batchGetLinkedPod(
+    namespace: string,
+    uids: readonly string[],
+    service: string,
+  ): Promise<Record<number, string[]>>;
   /** Deletes the link (keepSeconds has no effect, as in the Java contract); true if it existed. */
-  removeLinkedPod(namespace: string, uid: string, service: string, keepSeconds: number): Promise<boolean>;
+  removeLinkedPod(
+    namespace: string,
+    uid: string,
+    service: string,
+    keepSeconds: number,
+  ): Promise<boolean>;
   /** Deletes the link only when it holds exactly `podId`; true if removed. */
-  removeLinkedPodWithId(namespace: string, uid: string, service: string, keepSeconds: number, podId: number): Promise<boolean>;
+  removeLinkedPodWithId(
+    namespace: string,
+    uid: string,
+    service: string,
+    keepSeconds: number,
+    podId: number,
+  ): Promise<boolean>;
   /** Service -> pod of the uid's permanent links. */
   getLinkService(namespace: string, uid: string): Promise<Record<string, number>>;
 

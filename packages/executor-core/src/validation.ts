@@ -30,7 +30,11 @@ export function checkId(value: unknown, field: string): asserts value is string 
     throw new ValidationError(field, 'control-character', 'must not contain control characters');
   }
   if (!value.isWellFormed()) {
-    throw new ValidationError(field, 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+    throw new ValidationError(
+      field,
+      'malformed-unicode',
+      'must be well-formed Unicode (no lone surrogates)',
+    );
   }
   if (value.length > SURELY_SHORT && Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
     throw new ValidationError(field, 'too-long', `must be at most ${MAX_ID_BYTES} bytes in UTF-8`);
@@ -42,7 +46,12 @@ export function checkPodId(value: unknown, field = 'podId'): asserts value is nu
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     throw new ValidationError(field, 'integer', 'must be a safe integer');
   }
-  if (value < 0) throw new ValidationError(field, 'range', 'must be >= 0 (-1 is the "no pod" sentinel, not a pod)');
+  if (value < 0)
+    throw new ValidationError(
+      field,
+      'range',
+      'must be >= 0 (-1 is the "no pod" sentinel, not a pod)',
+    );
 }
 
 /** persistSeconds: -1 (permanent) or 1..2^31-1 (temporary). @throws SR_VALIDATION */
@@ -51,7 +60,11 @@ export function checkPersistSeconds(value: unknown): asserts value is number {
     throw new ValidationError('persistSeconds', 'integer', 'must be an integer');
   }
   if (value !== -1 && (value < 1 || value > MAX_PERSIST_SECONDS)) {
-    throw new ValidationError('persistSeconds', 'range', `must be -1 (permanent) or 1..${MAX_PERSIST_SECONDS}`);
+    throw new ValidationError(
+      'persistSeconds',
+      'range',
+      `must be -1 (permanent) or 1..${MAX_PERSIST_SECONDS}`,
+    );
   }
 }
 
@@ -68,7 +81,11 @@ export function checkState(value: unknown, field = 'state'): asserts value is st
   if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
   if (value.trim().length === 0) throw new ValidationError(field, 'blank', 'must not be blank');
   if (!value.isWellFormed()) {
-    throw new ValidationError(field, 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+    throw new ValidationError(
+      field,
+      'malformed-unicode',
+      'must be well-formed Unicode (no lone surrogates)',
+    );
   }
 }
 
@@ -80,12 +97,17 @@ export function checkState(value: unknown, field = 'state'): asserts value is st
 export function checkWorkloadState(value: unknown): asserts value is string {
   if (typeof value !== 'string') throw new ValidationError('state', 'type', 'must be a string');
   if (!value.isWellFormed()) {
-    throw new ValidationError('state', 'malformed-unicode', 'must be well-formed Unicode (no lone surrogates)');
+    throw new ValidationError(
+      'state',
+      'malformed-unicode',
+      'must be well-formed Unicode (no lone surrogates)',
+    );
   }
 }
 
 /** An array of ids; each element is checked as `field[i]`. @throws SR_VALIDATION */
 export function checkIdList(value: unknown, field: string): asserts value is readonly string[] {
-  if (!Array.isArray(value)) throw new ValidationError(field, 'type', 'must be an array of strings');
+  if (!Array.isArray(value))
+    throw new ValidationError(field, 'type', 'must be an array of strings');
   for (let i = 0; i < value.length; i++) checkId(value[i], `${field}[${i}]`);
 }

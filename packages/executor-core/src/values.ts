@@ -18,12 +18,16 @@ export function parsePodId(value: string): number | undefined {
 
 /** The workload values that mean "absent" (contract, getWorkloadState). */
 export function isAbsentWorkload(value: string | null | undefined): value is null | undefined {
-  return value === null || value === undefined || value === '' || value === 'null' || value === 'nil';
+  return (
+    value === null || value === undefined || value === '' || value === 'null' || value === 'nil'
+  );
 }
 
 /** Values that `batchGetLinkedPod` skips silently besides non-integers. */
 export function isAbsentLink(value: string | null | undefined): value is null | undefined {
-  return value === null || value === undefined || value === '' || value === 'null' || value === 'nil';
+  return (
+    value === null || value === undefined || value === '' || value === 'null' || value === 'nil'
+  );
 }
 
 /** A null-prototype record, safe for keys such as `__proto__` taken from user data. */

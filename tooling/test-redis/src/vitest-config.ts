@@ -13,14 +13,19 @@ const conditions = ['@stateful-route/source', 'import', 'module', 'node', 'defau
  * and a 3-master cluster, handed to tests through `inject('redisUrl')` and
  * `inject('clusterSeeds')`.
  */
-export function defineTestConfig(options: { redis?: boolean } = {}, overrides: ViteUserConfig = {}): ViteUserConfig {
+export function defineTestConfig(
+  options: { redis?: boolean } = {},
+  overrides: ViteUserConfig = {},
+): ViteUserConfig {
   const base = defineConfig({
     resolve: { conditions },
     ssr: { resolve: { conditions } },
     test: {
       testTimeout: 30_000,
       hookTimeout: 60_000,
-      globalSetup: options.redis ? [fileURLToPath(new URL(`./global-setup${extension}`, import.meta.url))] : [],
+      globalSetup: options.redis
+        ? [fileURLToPath(new URL(`./global-setup${extension}`, import.meta.url))]
+        : [],
     },
   });
   return mergeConfig(base, overrides);

@@ -4,7 +4,12 @@
  */
 import { BaseExecutor } from '../base-executor.js';
 import { CorruptValueError } from '../errors.js';
-import type { ExecutorDescription, ExecutorStats, HealthStatus, TrySetResult } from '../executor.js';
+import type {
+  ExecutorDescription,
+  ExecutorStats,
+  HealthStatus,
+  TrySetResult,
+} from '../executor.js';
 import { NO_POD } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
@@ -39,13 +44,25 @@ export class MemoryExecutor extends BaseExecutor {
   }
 
   /** The raw keyspace, for tests that check the key layout: key -> type. */
-  dump(): Record<string, { type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }> {
-    const out = record<{ type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }>();
+  dump(): Record<
+    string,
+    { type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }
+  > {
+    const out = record<{
+      type: 'string' | 'hash';
+      value: string | Record<string, string>;
+      ttl: number;
+    }>();
     for (const key of this.#keys.keys()) {
       const type = this.#keys.type(key);
-      if (type === 'string') out[key] = { type, value: this.#keys.get(key)!, ttl: this.#keys.ttl(key) };
+      if (type === 'string')
+        out[key] = { type, value: this.#keys.get(key)!, ttl: this.#keys.ttl(key) };
       if (type === 'hash') {
-        out[key] = { type, value: Object.fromEntries(this.#keys.hgetall(key)), ttl: this.#keys.ttl(key) };
+        out[key] = {
+          type,
+          value: Object.fromEntries(this.#keys.hgetall(key)),
+          ttl: this.#keys.ttl(key),
+        };
       }
     }
     return out;
@@ -69,13 +86,24 @@ export class MemoryExecutor extends BaseExecutor {
 
   async checkHealth(): Promise<HealthStatus> {
     return this.closed
-      ? { ok: false, backend: 'memory', latencyMs: 0, scriptsLoaded: false, reason: 'executor closed' }
+      ? {
+          ok: false,
+          backend: 'memory',
+          latencyMs: 0,
+          scriptsLoaded: false,
+          reason: 'executor closed',
+        }
       : { ok: true, backend: 'memory', latencyMs: 0, scriptsLoaded: true };
   }
 
   protected async release(): Promise<void> {}
 
-  protected async doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
+  protected async doSetServiceState(
+    ns: string,
+    svc: string,
+    podId: number,
+    state: string,
+  ): Promise<void> {
     this.#keys.hset(serviceStateKey(ns, svc), String(podId), state);
   }
 
@@ -97,7 +125,10 @@ export class MemoryExecutor extends BaseExecutor {
     return isAbsentWorkload(value) ? null : value;
   }
 
-  protected async doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>> {
+  protected async doGetWorkloadStateBatch(
+    ns: string,
+    svcs: readonly string[],
+  ): Promise<Record<string, string>> {
     const out = record<string>();
     for (const svc of svcs) {
       const value = this.#mget(workloadKey(ns, svc));
@@ -130,7 +161,13 @@ export class MemoryExecutor extends BaseExecutor {
     return [k1, k2];
   }
 
-  protected async doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number> {
+  protected async doSetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number> {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     const previous = this.#keys.get(k1);
     const pod = String(podId);
@@ -154,7 +191,11 @@ export class MemoryExecutor extends BaseExecutor {
     }
     this.#keys.set(k1, pod);
     this.#applyPersist(k1, k2, svc, pod, persist);
-    return { linked: true, current: podId, previous: current === null ? NO_POD : (parsePodId(current) ?? NO_POD) };
+    return {
+      linked: true,
+      current: podId,
+      previous: current === null ? NO_POD : (parsePodId(current) ?? NO_POD),
+    };
   }
 
   protected async doSetLinkedPodIfAbsent(
@@ -185,7 +226,11 @@ export class MemoryExecutor extends BaseExecutor {
     return readLink(key, value);
   }
 
-  protected async doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>> {
+  protected async doBatchGetLinkedPod(
+    ns: string,
+    uids: readonly string[],
+    svc: string,
+  ): Promise<Record<number, string[]>> {
     const out = record<string[]>() as Record<number, string[]>;
     for (const uid of uids) {
       const value = this.#mget(linkKey(ns, uid, svc));
@@ -204,7 +249,12 @@ export class MemoryExecutor extends BaseExecutor {
     return existed;
   }
 
-  protected async doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean> {
+  protected async doRemoveLinkedPodWithId(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+  ): Promise<boolean> {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     if (this.#keys.get(k1) !== String(podId)) return false;
     this.#keys.del(k1);
@@ -226,7 +276,8 @@ export class MemoryExecutor extends BaseExecutor {
 export function readLink(key: string, value: string | null): number {
   if (value === null || value === '') return NO_POD;
   const pod = parsePodId(value);
-  if (pod === undefined) throw new CorruptValueError(key, 'the link value is not a pod id (a decimal integer)');
+  if (pod === undefined)
+    throw new CorruptValueError(key, 'the link value is not a pod id (a decimal integer)');
   return pod;
 }
 

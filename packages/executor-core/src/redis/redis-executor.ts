@@ -62,7 +62,14 @@ interface Connection {
   detach: () => void;
 }
 
-const CONNECTION_EVENTS: ConnectionState[] = ['connect', 'ready', 'error', 'close', 'reconnecting', 'end'];
+const CONNECTION_EVENTS: ConnectionState[] = [
+  'connect',
+  'ready',
+  'error',
+  'close',
+  'reconnecting',
+  'end',
+];
 
 function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
@@ -87,10 +94,19 @@ export class RedisExecutor extends BaseExecutor {
   constructor(options: RedisExecutorOptions) {
     super(options.name ?? 'redis', 'redis');
     const clients = Array.isArray(options.redis) ? options.redis : [options.redis as RedisClient];
-    if (clients.length === 0) throw new ValidationError('redis', 'type', 'must be an ioredis client or a non-empty array of them');
+    if (clients.length === 0)
+      throw new ValidationError(
+        'redis',
+        'type',
+        'must be an ioredis client or a non-empty array of them',
+      );
     this.#cluster = isCluster(clients[0]!);
     if (clients.some((client) => isCluster(client) !== this.#cluster)) {
-      throw new ValidationError('redis', 'type', 'must be all standalone clients or all Cluster clients');
+      throw new ValidationError(
+        'redis',
+        'type',
+        'must be all standalone clients or all Cluster clients',
+      );
     }
     const transport = options.scriptTransport ?? 'evalsha';
     if (transport !== 'evalsha' && transport !== 'eval') {
@@ -186,7 +202,11 @@ export class RedisExecutor extends BaseExecutor {
     }
     while (this.#connections.length < count) {
       if (!this.#factory) {
-        throw new ValidationError('connections', 'range', 'more connections need the connectionFactory option');
+        throw new ValidationError(
+          'connections',
+          'range',
+          'more connections need the connectionFactory option',
+        );
       }
       const client = this.#factory();
       client.options.enableAutoPipelining = this.autoPipelining;
@@ -231,7 +251,11 @@ export class RedisExecutor extends BaseExecutor {
             throw toExecutorError(error, script.name);
           }
           if (sha !== script.sha) {
-            throw new ScriptError(script.name, '', `SCRIPT LOAD returned ${String(sha)}, expected ${script.sha}`);
+            throw new ScriptError(
+              script.name,
+              '',
+              `SCRIPT LOAD returned ${String(sha)}, expected ${script.sha}`,
+            );
           }
           this.#loads++;
           if (scriptLoadChannel.hasSubscribers) {
@@ -249,7 +273,11 @@ export class RedisExecutor extends BaseExecutor {
     );
   }
 
-  async #script(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  async #script(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
     const client = this.#client();
     if (this.#transport === 'eval') {
       this.#byText++;
@@ -271,7 +299,11 @@ export class RedisExecutor extends BaseExecutor {
     this.#reloads++;
     this.#byText++;
     if (noscriptChannel.hasSubscribers) {
-      const message: NoscriptMessage = { executor: this.name, script: script.name, sha: script.sha };
+      const message: NoscriptMessage = {
+        executor: this.name,
+        script: script.name,
+        sha: script.sha,
+      };
       noscriptChannel.publish(message);
     }
     try {
@@ -323,16 +355,36 @@ export class RedisExecutor extends BaseExecutor {
 
   async checkHealth(): Promise<HealthStatus> {
     const scriptsLoaded = this.#scriptsLoaded || this.#transport === 'eval';
-    if (this.closed) return { ok: false, backend: 'redis', latencyMs: 0, scriptsLoaded, reason: 'executor closed' };
+    if (this.closed)
+      return {
+        ok: false,
+        backend: 'redis',
+        latencyMs: 0,
+        scriptsLoaded,
+        reason: 'executor closed',
+      };
     const started = performance.now();
     try {
       await Promise.all(this.#connections.map(({ client }) => client.ping()));
     } catch (error) {
       const wrapped = toExecutorError(error);
-      return { ok: false, backend: 'redis', latencyMs: performance.now() - started, scriptsLoaded, reason: wrapped.message };
+      return {
+        ok: false,
+        backend: 'redis',
+        latencyMs: performance.now() - started,
+        scriptsLoaded,
+        reason: wrapped.message,
+      };
     }
     const latencyMs = performance.now() - started;
-    if (!scriptsLoaded) return { ok: false, backend: 'redis', latencyMs, scriptsLoaded, reason: 'scripts not loaded' };
+    if (!scriptsLoaded)
+      return {
+        ok: false,
+        backend: 'redis',
+        latencyMs,
+        scriptsLoaded,
+        reason: 'scripts not loaded',
+      };
     return { ok: true, backend: 'redis', latencyMs, scriptsLoaded };
   }
 
@@ -346,7 +398,12 @@ export class RedisExecutor extends BaseExecutor {
 
   // ---- operations ----------------------------------------------------------------------
 
-  protected async doSetServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
+  protected async doSetServiceState(
+    ns: string,
+    svc: string,
+    podId: number,
+    state: string,
+  ): Promise<void> {
     await this.#call(this.#client().hset(serviceStateKey(ns, svc), String(podId), state));
   }
 
@@ -369,7 +426,10 @@ export class RedisExecutor extends BaseExecutor {
     return isAbsentWorkload(value) ? null : value;
   }
 
-  protected async doGetWorkloadStateBatch(ns: string, svcs: readonly string[]): Promise<Record<string, string>> {
+  protected async doGetWorkloadStateBatch(
+    ns: string,
+    svcs: readonly string[],
+  ): Promise<Record<string, string>> {
     const values = await this.#multiGet(svcs.map((svc) => workloadKey(ns, svc)));
     const out = record<string>();
     for (let i = 0; i < svcs.length; i++) {
@@ -389,7 +449,8 @@ export class RedisExecutor extends BaseExecutor {
     if (this.#cluster) return this.#call(Promise.all(keys.map((key) => client.get(key))));
     if (keys.length <= this.#chunk) return this.#call(client.mget(keys));
     const chunks: Promise<(string | null)[]>[] = [];
-    for (let i = 0; i < keys.length; i += this.#chunk) chunks.push(client.mget(keys.slice(i, i + this.#chunk)));
+    for (let i = 0; i < keys.length; i += this.#chunk)
+      chunks.push(client.mget(keys.slice(i, i + this.#chunk)));
     return (await this.#call(Promise.all(chunks))).flat();
   }
 
@@ -397,9 +458,19 @@ export class RedisExecutor extends BaseExecutor {
     return [linkKey(ns, uid, svc), linkIndexKey(ns, uid)];
   }
 
-  protected async doSetLinkedPod(ns: string, uid: string, svc: string, podId: number, persist: number): Promise<number> {
+  protected async doSetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persist: number,
+  ): Promise<number> {
     const script = SCRIPTS.setLinkedPod;
-    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, String(podId), String(persist)]);
+    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [
+      svc,
+      String(podId),
+      String(persist),
+    ]);
     return podOf(stringArray(reply, script, 1)[0]!);
   }
 
@@ -412,7 +483,12 @@ export class RedisExecutor extends BaseExecutor {
   ): Promise<TrySetResult> {
     const script = SCRIPTS.trySetLinkedPod;
     const pod = String(podId);
-    const reply = stringArray(await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, pod, String(persist)]), script, 1, 2);
+    const reply = stringArray(
+      await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, pod, String(persist)]),
+      script,
+      1,
+      2,
+    );
     const first = reply[0]!;
     return {
       linked: first === pod,
@@ -429,7 +505,11 @@ export class RedisExecutor extends BaseExecutor {
     persist: number,
   ): Promise<number> {
     const script = SCRIPTS.setLinkedPodIfAbsent;
-    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [svc, String(podId), String(persist)]);
+    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [
+      svc,
+      String(podId),
+      String(persist),
+    ]);
     return podOf(stringArray(reply, script, 1)[0]!);
   }
 
@@ -446,7 +526,11 @@ export class RedisExecutor extends BaseExecutor {
     return readLink(key, reply);
   }
 
-  protected async doBatchGetLinkedPod(ns: string, uids: readonly string[], svc: string): Promise<Record<number, string[]>> {
+  protected async doBatchGetLinkedPod(
+    ns: string,
+    uids: readonly string[],
+    svc: string,
+  ): Promise<Record<number, string[]>> {
     const values = await this.#multiGet(uids.map((uid) => linkKey(ns, uid, svc)));
     const out = record<string[]>() as Record<number, string[]>;
     for (let i = 0; i < uids.length; i++) {
@@ -464,8 +548,16 @@ export class RedisExecutor extends BaseExecutor {
     return flag(reply, SCRIPTS.removeLinkedPod);
   }
 
-  protected async doRemoveLinkedPodWithId(ns: string, uid: string, svc: string, podId: number): Promise<boolean> {
-    const reply = await this.#script(SCRIPTS.removeLinkedPodWithId, this.#linkArgs(ns, uid, svc), [svc, String(podId)]);
+  protected async doRemoveLinkedPodWithId(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+  ): Promise<boolean> {
+    const reply = await this.#script(SCRIPTS.removeLinkedPodWithId, this.#linkArgs(ns, uid, svc), [
+      svc,
+      String(podId),
+    ]);
     return flag(reply, SCRIPTS.removeLinkedPodWithId);
   }
 
@@ -482,11 +574,20 @@ export class RedisExecutor extends BaseExecutor {
 
 function unexpected(script: LuaScript, reply: unknown): ScriptError {
   const shape = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
-  return new ScriptError(script.name, '', `script ${script.name} replied with ${shape}, which the contract does not allow`);
+  return new ScriptError(
+    script.name,
+    '',
+    `script ${script.name} replied with ${shape}, which the contract does not allow`,
+  );
 }
 
 function stringArray(reply: unknown, script: LuaScript, min: number, max = min): string[] {
-  if (!Array.isArray(reply) || reply.length < min || reply.length > max || reply.some((v) => typeof v !== 'string')) {
+  if (
+    !Array.isArray(reply) ||
+    reply.length < min ||
+    reply.length > max ||
+    reply.some((v) => typeof v !== 'string')
+  ) {
     throw unexpected(script, reply);
   }
   return reply as string[];
@@ -522,4 +623,3 @@ async function quit(client: RedisClient): Promise<void> {
 export function createRedisExecutor(options: RedisExecutorOptions): RedisExecutor {
   return new RedisExecutor(options);
 }
-
