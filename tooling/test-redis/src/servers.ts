@@ -45,6 +45,8 @@ export interface RedisServer {
   readonly dir: string;
   /** The pid of the current process (changes after `restart()`). */
   pid(): number | undefined;
+  /** Whether the process is running. */
+  alive(): boolean;
   /** A new ioredis client to this server; the caller quits it. */
   client(): Redis;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s). Data files stay until `stop()`. */
@@ -178,6 +180,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     url: `redis://127.0.0.1:${port}`,
     dir,
     pid: () => child?.pid,
+    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     client: () => new Redis({ port, host: '127.0.0.1' }),
     kill,
     restart: async () => {
@@ -276,9 +279,9 @@ export async function startRedisCluster(
       waitForOk: async (timeoutMs = 30_000) => {
         const until = Date.now() + timeoutMs;
         for (const node of nodes) {
-          if (node.pid() === undefined) continue;
+          if (!node.alive()) continue;
           for (;;) {
-            let ok = false;
+            let ok: boolean;
             try {
               ok = (await clusterInfo(node)).cluster_state === 'ok';
             } catch {
