@@ -1,0 +1,109 @@
+import diagnostics from 'node:diagnostics_channel';
+import { Redis } from 'ioredis';
+import { afterAll, expect, inject, test } from 'vitest';
+import {
+  CHANNELS,
+  createMemoryExecutor,
+  createRedisExecutor,
+  type OperationMessage,
+} from '@stateful-route/executor-core';
+import { uniqueNamespace } from '@stateful-route/test-redis';
+import { createAnalyzer, InvalidOptionError, runWorkload } from '@stateful-route/analyzer';
+
+const redis = new Redis(inject('redisUrl'));
+afterAll(() => redis.disconnect());
+
+test('drives the default mix against real Redis and measures it', async () => {
+  const executor = createRedisExecutor({ redis, name: 'workload-test' });
+  const progress: number[] = [];
+  const result = await runWorkload(executor, {
+    durationMs: 1200,
+    concurrency: 16,
+    namespace: uniqueNamespace('wl'),
+    redis,
+    progressIntervalMs: 200,
+    onProgress: (p) => progress.push(p.operations),
+  });
+  await executor.close();
+
+  expect(result.errors).toBe(0);
+  expect(result.operations).toBeGreaterThan(100);
+  expect(result.elapsedMs).toBeGreaterThanOrEqual(1200);
+  expect(result.elapsedMs).toBeLessThan(5000);
+  const snap = result.snapshot;
+  expect(snap.schemaVersion).toBe(1);
+  expect(snap.source).toBe('live');
+  expect(snap.provenance.backend).toBe('redis');
+  expect(snap.provenance.topology).toBe('standalone');
+  expect(snap.provenance.executor).toBe('workload-test');
+  expect(snap.provenance.packages['@stateful-route/analyzer']).toMatch(/^\d+\.\d+\.\d+/);
+  // The analyzer counted exactly what the workers completed.
+  expect(snap.totals.count).toBe(result.operations);
+  // The hottest read dominates, as in the default mix.
+  const reads = snap.operations.getServiceState?.count ?? 0;
+  const ifAbsent = snap.operations.setLinkedPodIfAbsent?.count ?? 0;
+  expect(reads).toBeGreaterThan(ifAbsent);
+  expect(ifAbsent).toBeGreaterThan(snap.operations.setServiceState?.count ?? 0);
+  expect(snap.operations.getServiceState?.latency.p50).toBeGreaterThan(0);
+  expect(snap.concurrency?.maxInFlight).toBeLessThanOrEqual(16);
+  expect(snap.concurrency?.maxInFlight).toBeGreaterThan(1);
+  // Redis saw the calls: HGETALL for getServiceState, scripts for the links.
+  expect(snap.redis?.commandstats.hgetall?.calls).toBeGreaterThanOrEqual(reads);
+  expect(snap.redis?.stats.totalCommandsProcessed).toBeGreaterThan(result.operations / 2);
+  expect(snap.executorStats).toBeDefined();
+  expect(progress.length).toBeGreaterThanOrEqual(3);
+  expect(progress.at(-1)).toBe(result.operations);
+  expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+});
+
+test('the same seed gives the same sequence of calls', async () => {
+  const counts = [];
+  for (let run = 0; run < 2; run += 1) {
+    const executor = createMemoryExecutor({ name: `seeded-${run}` });
+    const seen: string[] = [];
+    const analyzer = createAnalyzer({ executor, processMetrics: false });
+    const channel = diagnostics.tracingChannel(CHANNELS.operation);
+    const handlers = {
+      start: (m: unknown) => {
+        if ((m as OperationMessage).executor === executor.name) {
+          seen.push((m as OperationMessage).operation);
+        }
+      },
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: () => {},
+      error: () => {},
+    };
+    channel.subscribe(handlers);
+    // One worker: the order of calls is then fully determined by the seed.
+    await runWorkload(executor, {
+      durationMs: 50,
+      concurrency: 1,
+      seed: 42,
+      namespace: 'seeded',
+      prepare: false,
+      analyzer,
+    });
+    channel.unsubscribe(handlers);
+    analyzer.close();
+    await executor.close();
+    counts.push(seen);
+  }
+  const n = Math.min(counts[0]!.length, counts[1]!.length);
+  expect(n).toBeGreaterThan(10);
+  expect(counts[0]!.slice(0, n)).toEqual(counts[1]!.slice(0, n));
+});
+
+test('stops early on abort and rejects bad options', async () => {
+  const executor = createMemoryExecutor({ name: 'abort' });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 50);
+  const started = Date.now();
+  await runWorkload(executor, { durationMs: 10_000, signal: controller.signal });
+  expect(Date.now() - started).toBeLessThan(2000);
+  await expect(runWorkload(executor, { durationMs: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+  await expect(
+    runWorkload(executor, { durationMs: 10, mix: { nope: 1 } as never }),
+  ).rejects.toMatchObject({ code: 'SR_ANALYZER_INVALID_OPTION', option: 'mix' });
+  await executor.close();
+});
