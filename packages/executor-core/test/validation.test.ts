@@ -1,0 +1,305 @@
+/**
+ * Contract section 4: every invalid input is rejected with SR_VALIDATION naming the field,
+ * before any I/O. On Redis, MONITOR proves that no command left the executor's connections
+ * and DUMP proves that the namespace is byte for byte unchanged; on memory, `dump()`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  ValidationError,
+  type MemoryExecutor,
+  type StatefulExecutor,
+} from '@stateful-route/executor-core';
+import {
+  BACKENDS,
+  createHarness,
+  freshNamespace,
+  recordCommands,
+  redisDump,
+  type Harness,
+} from './helpers/harness.js';
+
+type Kind =
+  | 'namespace'
+  | 'service'
+  | 'uid'
+  | 'podId'
+  | 'persistSeconds'
+  | 'keepSeconds'
+  | 'state'
+  | 'workloadState'
+  | 'services'
+  | 'uids';
+
+const SIGNATURES: Record<string, Kind[]> = {
+  setServiceState: ['namespace', 'service', 'podId', 'state'],
+  getServiceState: ['namespace', 'service'],
+  setWorkloadState: ['namespace', 'service', 'workloadState'],
+  getWorkloadState: ['namespace', 'service'],
+  getWorkloadStateBatch: ['namespace', 'services'],
+  setLinkedPod: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
+  trySetLinkedPod: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
+  setLinkedPodIfAbsent: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
+  getLinkedPod: ['namespace', 'uid', 'service'],
+  getLinkedPodIfPersist: ['namespace', 'uid', 'service'],
+  batchGetLinkedPod: ['namespace', 'uids', 'service'],
+  removeLinkedPod: ['namespace', 'uid', 'service', 'keepSeconds'],
+  removeLinkedPodWithId: ['namespace', 'uid', 'service', 'keepSeconds', 'podId'],
+  getLinkService: ['namespace', 'uid'],
+};
+
+const VALID: Record<Kind, unknown> = {
+  namespace: '', // replaced by the test's namespace
+  service: 'room',
+  uid: 'u1',
+  podId: 1,
+  persistSeconds: -1,
+  keepSeconds: -1,
+  state: 'READY',
+  workloadState: 'Running',
+  services: ['room', 'chat'],
+  uids: ['u1', 'u2'],
+};
+
+/** Invalid ids and the rule each one breaks. */
+const BAD_IDS: [unknown, string][] = [
+  ['', 'blank'],
+  [' ', 'blank'],
+  ['  \u3000 ', 'blank'],
+  ['{', 'forbidden-character'],
+  ['}', 'forbidden-character'],
+  ['a{b', 'forbidden-character'],
+  ['}ns', 'forbidden-character'],
+  ['user}room', 'forbidden-character'],
+  ['a\u0000b', 'control-character'],
+  ['a\nb', 'control-character'],
+  ['\tx', 'control-character'],
+  ['a\rb', 'control-character'],
+  ['a\u001bb', 'control-character'],
+  ['a\u007fb', 'control-character'],
+  ['a\u0085b', 'control-character'],
+  ['a\u009fb', 'control-character'],
+  ['a\ud800b', 'malformed-unicode'],
+  ['\udc00', 'malformed-unicode'],
+  ['x\ud83d', 'malformed-unicode'],
+  ['x'.repeat(513), 'too-long'],
+  ['é'.repeat(256) + 'x', 'too-long'],
+  ['用'.repeat(171), 'too-long'],
+  ['🚀'.repeat(128) + 'x', 'too-long'],
+  [42, 'type'],
+  [null, 'type'],
+  [undefined, 'type'],
+  [{ toString: () => 'u1' }, 'type'],
+  [['u1'], 'type'],
+  [Symbol('u1'), 'type'],
+];
+
+const BAD: Record<Kind, [unknown, string | undefined][]> = {
+  namespace: BAD_IDS,
+  service: BAD_IDS,
+  uid: BAD_IDS,
+  podId: [
+    [-1, 'range'],
+    [-2, 'range'],
+    [1.5, 'integer'],
+    [Number.NaN, 'integer'],
+    [Number.POSITIVE_INFINITY, 'integer'],
+    [Number.NEGATIVE_INFINITY, 'integer'],
+    [2 ** 53, 'integer'],
+    [Number.MAX_VALUE, 'integer'],
+    ['1', 'integer'],
+    [null, 'integer'],
+    [undefined, 'integer'],
+    [1n, 'integer'],
+  ],
+  persistSeconds: [
+    [0, 'range'],
+    [-0, 'range'],
+    [-2, 'range'],
+    [-100, 'range'],
+    [1.5, 'integer'],
+    [2 ** 31, 'range'],
+    [2 ** 53, 'integer'],
+    [Number.NaN, 'integer'],
+    [Number.POSITIVE_INFINITY, 'integer'],
+    ['60', 'integer'],
+    [null, 'integer'],
+    [undefined, 'integer'],
+  ],
+  keepSeconds: [
+    [-2, 'range'],
+    [1.5, 'integer'],
+    [Number.NaN, 'integer'],
+    [Number.NEGATIVE_INFINITY, 'integer'],
+    ['1', 'integer'],
+    [null, 'integer'],
+  ],
+  state: [
+    ['', 'blank'],
+    ['   ', 'blank'],
+    ['\n\t', 'blank'],
+    ['READY\ud800', 'malformed-unicode'],
+    [7, 'type'],
+    [null, 'type'],
+    [undefined, 'type'],
+  ],
+  workloadState: [
+    ['Running\udfff', 'malformed-unicode'],
+    [7, 'type'],
+    [null, 'type'],
+    [undefined, 'type'],
+  ],
+  services: [
+    ['room', 'type'],
+    [null, 'type'],
+    [undefined, 'type'],
+    [{ length: 1, 0: 'room' }, 'type'],
+    [new Set(['room']), 'type'],
+  ],
+  uids: [
+    ['u1', 'type'],
+    [null, 'type'],
+    [{ length: 1, 0: 'u1' }, 'type'],
+    [new Set(['u1']), 'type'],
+  ],
+};
+
+interface Case {
+  label: string;
+  operation: string;
+  args: unknown[];
+  field: string;
+  rule: string | undefined;
+}
+
+function cases(ns: string): Case[] {
+  const out: Case[] = [];
+  for (const [operation, kinds] of Object.entries(SIGNATURES)) {
+    const valid = kinds.map((kind) => (kind === 'namespace' ? ns : VALID[kind]));
+    kinds.forEach((kind, position) => {
+      const field = kind === 'workloadState' ? 'state' : kind;
+      for (const [value, rule] of BAD[kind]) {
+        const args = [...valid];
+        args[position] = value;
+        out.push({
+          label: `${operation} ${field}=${describeValue(value)}`,
+          operation,
+          args,
+          field,
+          rule,
+        });
+      }
+      // A bad element of a list is named by its index.
+      if (kind === 'services' || kind === 'uids') {
+        for (const [value, rule] of BAD_IDS) {
+          const args = [...valid];
+          args[position] = ['ok', value, 'ok2'];
+          out.push({
+            label: `${operation} ${kind}[1]=${describeValue(value)}`,
+            operation,
+            args,
+            field: `${kind}[1]`,
+            rule,
+          });
+        }
+      }
+    });
+  }
+  return out;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 20 ? `${value.slice(0, 8)}…(${value.length})` : value);
+  if (typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  return Object.prototype.toString.call(value);
+}
+
+async function seed(ex: StatefulExecutor, ns: string): Promise<void> {
+  await ex.setServiceState(ns, 'room', 0, 'READY');
+  await ex.setServiceState(ns, 'room', 1, 'DRAINING');
+  await ex.setWorkloadState(ns, 'room', 'Running');
+  await ex.setLinkedPod(ns, 'u1', 'room', 1, -1);
+  await ex.setLinkedPod(ns, 'u2', 'room', 0, 600);
+  await ex.setLinkedPod(ns, 'u1', 'chat', 2, -1);
+}
+
+describe.each(BACKENDS)('invalid input on %s', (backend) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(backend);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('every invalid input of section 4 is rejected with SR_VALIDATION and its field', async () => {
+    const ns = freshNamespace();
+    const ex = h.executor;
+    await seed(ex, ns);
+    const image = async () =>
+      h.raw.client
+        ? redisDump(h.raw.client, ns)
+        : JSON.stringify((h.executor as MemoryExecutor).dump());
+    const before = await image();
+    const recorder = h.raw.client ? await recordCommands(h.raw.client) : undefined;
+
+    const all = cases(ns);
+    expect(all.length).toBeGreaterThan(500);
+    const outcomes = await Promise.all(
+      all.map(async (c) => {
+        const call = (ex as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[
+          c.operation
+        ]!;
+        try {
+          await call.apply(ex, c.args);
+          return { c, error: undefined };
+        } catch (error) {
+          return { c, error };
+        }
+      }),
+    );
+    const wrong = outcomes.filter(
+      ({ c, error }) =>
+        !(error instanceof ValidationError) ||
+        error.code !== 'SR_VALIDATION' ||
+        error.field !== c.field ||
+        (c.rule !== undefined && error.rule !== c.rule),
+    );
+    expect(
+      wrong.map(({ c, error }) => ({
+        case: c.label,
+        got: error instanceof ValidationError ? `${error.field}/${error.rule}` : String(error),
+      })),
+    ).toEqual([]);
+
+    if (recorder) expect(await recorder.stop()).toEqual([]);
+    expect(await image()).toEqual(before);
+  });
+
+  if (backend !== 'memory')
+    test('the command recorder sees what a valid call sends (so an empty record means something)', async () => {
+      const ns = freshNamespace();
+      const recorder = await recordCommands(h.raw.client!);
+      await h.executor.getLinkedPod(ns, 'u1', 'room');
+      await h.executor.removeLinkedPod(ns, 'u1', 'room', -1);
+      const commands = await recorder.stop();
+      expect(commands.map((args) => args[0]!.toLowerCase())).toEqual(['get', 'evalsha']);
+      expect(commands[0]![1]).toBe(`sf:{${ns}:lk:u1}room`);
+    });
+
+  test('the boundaries themselves are accepted', async () => {
+    const ns = freshNamespace();
+    const ex = h.executor;
+    expect(await ex.setLinkedPod(ns, 'x'.repeat(512), 'room', 0, 2 ** 31 - 1)).toBe(-1);
+    expect(await ex.setLinkedPod(ns, 'é'.repeat(256), 'room', Number.MAX_SAFE_INTEGER, 1)).toBe(-1);
+    expect(await ex.removeLinkedPod(ns, 'x'.repeat(512), 'room', -1)).toBe(true);
+    expect(
+      await ex.removeLinkedPodWithId(ns, 'é'.repeat(256), 'room', 0, Number.MAX_SAFE_INTEGER),
+    ).toBe(true);
+    // Printable non-ASCII separators and a workload state of "" are not rejected.
+    expect(await ex.setLinkedPod(ns, 'a\u00a0b\u2028c', 'room', 1, -1)).toBe(-1);
+    await ex.setWorkloadState(ns, 'room', '');
+    expect(await ex.getWorkloadState(ns, 'room')).toBeNull();
+  });
+});
