@@ -4,6 +4,7 @@
  */
 export { createRedisExecutor, RedisExecutor } from './redis/redis-executor.js';
 export type { RedisExecutorOptions, RedisClient } from './redis/redis-executor.js';
+export type { NearCacheOptions } from './redis/near-cache.js';
 export { createMemoryExecutor, MemoryExecutor } from './memory/memory-executor.js';
 export type { MemoryExecutorOptions } from './memory/memory-executor.js';
 export type { Clock } from './memory/keyspace.js';

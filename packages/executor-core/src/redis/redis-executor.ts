@@ -9,13 +9,20 @@ import { BaseExecutor } from '../base-executor.js';
 import {
   connectionChannel,
   noscriptChannel,
+  type OperationMessage,
   scriptLoadChannel,
   type ConnectionMessage,
   type ConnectionState,
   type NoscriptMessage,
   type ScriptLoadMessage,
 } from '../diagnostics.js';
-import { ScriptError, ValidationError } from '../errors.js';
+import {
+  ConnectionError,
+  ScriptError,
+  StatefulRouteError,
+  UnsupportedError,
+  ValidationError,
+} from '../errors.js';
 import type {
   ExecutorDescription,
   ExecutorStats,
@@ -28,6 +35,12 @@ import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js'
 import { readLink } from '../memory/memory-executor.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
 import { toExecutorError, isNoscript } from './redis-errors.js';
+import {
+  DEFAULT_NEAR_CACHE_ENTRIES,
+  NearCache,
+  type NearCacheCounters,
+  type NearCacheOptions,
+} from './near-cache.js';
 import { ALL_SCRIPTS, SCRIPTS, type LuaScript } from './scripts.js';
 
 /** An ioredis client: a standalone `Redis` or a `Cluster`. */
@@ -52,6 +65,12 @@ export interface RedisExecutorOptions {
   connectionFactory?: () => RedisClient;
   /** Keys per MGET on a standalone server (batch reads are split). Default 500. */
   batchChunkSize?: number;
+  /**
+   * Serve `getServiceState` and `getWorkloadState` from an in-process cache invalidated by
+   * Redis (client-side caching, `CLIENT TRACKING`). Standalone Redis 6+ only.
+   * @throws SR_UNSUPPORTED on a Cluster
+   */
+  nearCache?: NearCacheOptions;
 }
 
 interface Connection {
@@ -90,6 +109,9 @@ export class RedisExecutor extends BaseExecutor {
   #reloads = 0;
   #loads = 0;
   #reconnects = 0;
+  #nearCache: NearCache | undefined;
+  #nearCacheMax = DEFAULT_NEAR_CACHE_ENTRIES;
+  readonly #nearCounters: NearCacheCounters = { hits: 0, misses: 0, invalidations: 0 };
 
   constructor(options: RedisExecutorOptions) {
     super(options.name ?? 'redis', 'redis');
@@ -120,6 +142,11 @@ export class RedisExecutor extends BaseExecutor {
       throw new ValidationError('batchChunkSize', 'range', 'must be an integer >= 1');
     }
     clients.forEach((client, i) => this.#attach(client, i === 0 ? 'main' : `pool-${i}`, false));
+    // The cache starts serving once the invalidation connection is subscribed.
+    if (options.nearCache) {
+      if (this.#cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
+      void this.#startNearCache(options.nearCache).catch(() => {});
+    }
     this.announce();
   }
 
@@ -212,12 +239,94 @@ export class RedisExecutor extends BaseExecutor {
       client.options.enableAutoPipelining = this.autoPipelining;
       this.#attach(client, `pool-${this.#connections.length}`, true);
       if (this.#scriptsLoaded) await this.#loadOn(client);
+      await this.#nearCache?.addConnection(client as Redis);
     }
     while (this.#connections.length > count && this.#connections.at(-1)!.owned) {
       const connection = this.#connections.pop()!;
+      this.#nearCache?.removeConnection(connection.client as Redis);
       connection.detach();
       await quit(connection.client);
     }
+  }
+
+  // ---- near cache ----------------------------------------------------------------------
+
+  /**
+   * Serves `getServiceState` and `getWorkloadState` from an in-process cache that Redis
+   * invalidates (client-side caching with a redirect connection). Resolves once invalidations
+   * flow and every connection is tracked; replaces a near cache already enabled.
+   * @throws SR_UNSUPPORTED on a Cluster or when Redis refuses CLIENT TRACKING (Redis < 6)
+   * @throws SR_REDIS_CONNECTION when the invalidation connection is not ready within `timeoutMs`
+   */
+  async enableNearCache(options: NearCacheOptions & { timeoutMs?: number } = {}): Promise<void> {
+    this.assertOpen();
+    const cache = this.#startNearCache(options);
+    const timeoutMs = options.timeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        cache,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ConnectionError('near cache: invalidation connection not ready')),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      await this.disableNearCache();
+      if (error instanceof StatefulRouteError) throw error;
+      throw new UnsupportedError(
+        `near cache: Redis refused client-side caching (CLIENT TRACKING needs Redis 6+): ${String(
+          (error as Error).message,
+        )}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops the near cache: entries dropped, tracking off, invalidation connection quit. */
+  async disableNearCache(): Promise<void> {
+    const cache = this.#nearCache;
+    this.#nearCache = undefined;
+    await cache?.close();
+  }
+
+  /** Whether a near cache is configured (it serves only while its invalidations flow). */
+  get nearCacheEnabled(): boolean {
+    return this.#nearCache !== undefined;
+  }
+
+  async #startNearCache(options: NearCacheOptions): Promise<void> {
+    if (this.#cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
+    const max = options.maxEntries ?? DEFAULT_NEAR_CACHE_ENTRIES;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new ValidationError('nearCache.maxEntries', 'range', 'must be an integer >= 1');
+    }
+    await this.disableNearCache();
+    const first = this.#connections[0]!.client as Redis;
+    const cache = new NearCache(
+      options,
+      () => first.duplicate(),
+      this.#nearCounters,
+      (state, errorCode) => {
+        if (state === 'reconnecting') this.#reconnects++;
+        if (connectionChannel.hasSubscribers) {
+          const message: ConnectionMessage = {
+            executor: this.name,
+            state,
+            connection: 'invalidation',
+          };
+          if (errorCode !== undefined) message.errorCode = errorCode;
+          connectionChannel.publish(message);
+        }
+      },
+    );
+    this.#nearCache = cache;
+    this.#nearCacheMax = max;
+    for (const { client } of this.#connections) void cache.addConnection(client as Redis);
+    await cache.activated();
   }
 
   // ---- scripts -------------------------------------------------------------------------
@@ -331,7 +440,9 @@ export class RedisExecutor extends BaseExecutor {
       scriptTransport: this.#transport,
       autoPipelining: this.autoPipelining,
       connections: this.#connections.length,
-      nearCache: null,
+      nearCache: this.#cluster
+        ? null
+        : { enabled: this.#nearCache !== undefined, maxEntries: this.#nearCacheMax },
     };
   }
 
@@ -341,9 +452,9 @@ export class RedisExecutor extends BaseExecutor {
       scriptCallsByText: this.#byText,
       noscriptReloads: this.#reloads,
       scriptsLoaded: this.#loads,
-      nearCacheHits: 0,
-      nearCacheMisses: 0,
-      nearCacheInvalidations: 0,
+      nearCacheHits: this.#nearCounters.hits,
+      nearCacheMisses: this.#nearCounters.misses,
+      nearCacheInvalidations: this.#nearCounters.invalidations,
       reconnects: this.#reconnects,
     };
   }
@@ -389,6 +500,7 @@ export class RedisExecutor extends BaseExecutor {
   }
 
   protected async release(): Promise<void> {
+    await this.disableNearCache();
     const connections = this.#connections.splice(0);
     for (const connection of connections) connection.detach();
     await Promise.all(
@@ -404,26 +516,60 @@ export class RedisExecutor extends BaseExecutor {
     podId: number,
     state: string,
   ): Promise<void> {
-    await this.#call(this.#client().hset(serviceStateKey(ns, svc), String(podId), state));
+    const key = serviceStateKey(ns, svc);
+    try {
+      await this.#call(this.#client().hset(key, String(podId), state));
+    } finally {
+      // Read-your-writes: once acknowledged (or failed), no older value is served from here.
+      this.#nearCache?.invalidate(key);
+    }
   }
 
-  protected async doGetServiceState(ns: string, svc: string): Promise<Record<number, string>> {
-    const hash = await this.#call(this.#client().hgetall(serviceStateKey(ns, svc)));
-    const out = record<string>() as Record<number, string>;
-    for (const field in hash) {
-      const pod = parsePodId(field);
-      if (pod !== undefined) out[pod] = hash[field]!;
+  protected async doGetServiceState(
+    ns: string,
+    svc: string,
+    message?: OperationMessage,
+  ): Promise<Record<number, string>> {
+    const key = serviceStateKey(ns, svc);
+    const cache = this.#nearCache;
+    if (cache) {
+      const hit = cache.lookup(key) as Record<number, string> | undefined;
+      if (hit !== undefined) {
+        if (message) message.cached = true;
+        return Object.assign(record<string>(), hit);
+      }
+      const client = this.#client() as Redis;
+      const loaded = await this.#call(cache.load(key, client, 'hgetall', podStates));
+      return Object.assign(record<string>(), loaded);
     }
-    return out;
+    return podStates(await this.#call(this.#client().hgetall(key)));
   }
 
   protected async doSetWorkloadState(ns: string, svc: string, state: string): Promise<void> {
-    await this.#call(this.#client().set(workloadKey(ns, svc), state));
+    const key = workloadKey(ns, svc);
+    try {
+      await this.#call(this.#client().set(key, state));
+    } finally {
+      this.#nearCache?.invalidate(key);
+    }
   }
 
-  protected async doGetWorkloadState(ns: string, svc: string): Promise<string | null> {
-    const value = await this.#call(this.#client().get(workloadKey(ns, svc)));
-    return isAbsentWorkload(value) ? null : value;
+  protected async doGetWorkloadState(
+    ns: string,
+    svc: string,
+    message?: OperationMessage,
+  ): Promise<string | null> {
+    const key = workloadKey(ns, svc);
+    const cache = this.#nearCache;
+    if (cache) {
+      const hit = cache.lookup(key) as string | null | undefined;
+      if (hit !== undefined) {
+        if (message) message.cached = true;
+        return hit;
+      }
+      return this.#call(cache.load(key, this.#client() as Redis, 'get', workloadValue));
+    }
+    return workloadValue(await this.#call(this.#client().get(key)));
   }
 
   protected async doGetWorkloadStateBatch(
@@ -570,6 +716,23 @@ export class RedisExecutor extends BaseExecutor {
     }
     return out;
   }
+}
+
+const NEAR_CACHE_ON_CLUSTER =
+  'near cache: not supported on Redis Cluster (client-side caching would need tracking and ' +
+  'an invalidation connection per node); use a standalone Redis or leave it off';
+
+function podStates(hash: Record<string, string>): Record<number, string> {
+  const out = record<string>() as Record<number, string>;
+  for (const field in hash) {
+    const pod = parsePodId(field);
+    if (pod !== undefined) out[pod] = hash[field]!;
+  }
+  return out;
+}
+
+function workloadValue(value: string | null): string | null {
+  return isAbsentWorkload(value) ? null : value;
 }
 
 function unexpected(script: LuaScript, reply: unknown): ScriptError {
