@@ -1,0 +1,279 @@
+/**
+ * The data operations a command runs, behind one interface with two implementations: the
+ * executor on a direct Redis connection, or the server's HTTP API. Commands never know
+ * which one they hold; results and error codes are the same.
+ */
+import {
+  createMemoryExecutor,
+  createRedisExecutor,
+  OPERATIONS,
+  type OperationName,
+  type RedisExecutor,
+  type StatefulExecutor,
+  type TrySetResult,
+} from '@stateful-route/executor-core';
+import { CliErrorCodes, RemoteError } from './errors.js';
+import { ServerClient } from './http-client.js';
+import { connectRedis, type ConnectOptions, type Target } from './target.js';
+
+/** The 14 operations of the contract, plus `close()`. */
+export interface Backend extends Pick<StatefulExecutor, OperationName> {
+  /** `redis` (direct) or `server` (HTTP). */
+  readonly kind: 'redis' | 'server';
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A backend on a direct Redis connection; `executor` is there for bench, doctor and tune. */
+export interface RedisBackend extends Backend {
+  readonly kind: 'redis';
+  readonly executor: RedisExecutor;
+}
+
+/**
+ * Opens the backend of a target: connects to Redis once (fails fast) or prepares the HTTP
+ * client (the server is first reached by the first call).
+ * @throws SR_REDIS_CONNECTION when Redis is unreachable (exit 3)
+ */
+export async function openBackend(target: Target, options: ConnectOptions): Promise<Backend> {
+  if (target.kind === 'server') {
+    return new HttpBackend(new ServerClient(target.url, target.token, options.commandTimeoutMs));
+  }
+  return openRedisBackend(target, options);
+}
+
+/** Opens a direct Redis backend. @throws SR_REDIS_CONNECTION (exit 3) */
+export async function openRedisBackend(
+  target: Exclude<Target, { kind: 'server' }>,
+  options: ConnectOptions,
+  executorOptions: { name?: string; connectionFactory?: boolean } = {},
+): Promise<RedisBackend> {
+  const client = await connectRedis(target, options);
+  const executor = createRedisExecutor({
+    redis: client,
+    name: executorOptions.name ?? 'cli',
+    closeClients: true,
+    ...(executorOptions.connectionFactory ? { connectionFactory: () => client.duplicate() } : {}),
+  });
+  // Bound methods: the executor keeps its state in private fields, so `this` must be it.
+  const operations = Object.fromEntries(
+    OPERATIONS.map((operation) => [operation, executor[operation].bind(executor)]),
+  ) as Pick<StatefulExecutor, OperationName>;
+  const backend: RedisBackend = {
+    ...operations,
+    kind: 'redis',
+    executor,
+    close: () => executor.close(),
+  };
+  return backend;
+}
+
+const path = (...segments: (string | number)[]): string =>
+  segments.map((segment) => encodeURIComponent(String(segment))).join('/');
+
+interface LinkReply {
+  previous?: number;
+  linked?: boolean;
+  current?: number;
+  podId?: number;
+}
+
+/**
+ * The server's `/v1` routes as a backend. Every call first runs on a throwaway in-memory
+ * executor: executor-core applies the contract's input rules there before any I/O, so bad
+ * input is refused here with the same `SR_VALIDATION` error (field and rule) as on a direct
+ * target, and an id the URL could not even carry (an empty one) never reaches the network.
+ */
+export class HttpBackend implements Backend {
+  readonly kind = 'server' as const;
+  readonly #client: ServerClient;
+  readonly #check: StatefulExecutor = createMemoryExecutor({ name: 'cli-validation' });
+
+  constructor(client: ServerClient) {
+    this.#client = client;
+  }
+
+  async close(): Promise<void> {
+    await this.#check.close();
+  }
+
+  async setServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
+    await this.#check.setServiceState(ns, svc, podId, state);
+    await this.#client.json(
+      `/v1/namespaces/${path(ns)}/services/${path(svc)}/pods/${podId}/state`,
+      {
+        method: 'PUT',
+        body: { state },
+      },
+    );
+  }
+
+  async getServiceState(ns: string, svc: string): Promise<Record<number, string>> {
+    await this.#check.getServiceState(ns, svc);
+    const reply = await this.#client.json<{ pods: Record<string, string> }>(
+      `/v1/namespaces/${path(ns)}/services/${path(svc)}/pods`,
+    );
+    return reply.pods;
+  }
+
+  async setWorkloadState(ns: string, svc: string, state: string): Promise<void> {
+    await this.#check.setWorkloadState(ns, svc, state);
+    await this.#client.json(`/v1/namespaces/${path(ns)}/services/${path(svc)}/workload`, {
+      method: 'PUT',
+      body: { state },
+    });
+  }
+
+  async getWorkloadState(ns: string, svc: string): Promise<string | null> {
+    await this.#check.getWorkloadState(ns, svc);
+    const reply = await this.#client.json<{ state: string | null }>(
+      `/v1/namespaces/${path(ns)}/services/${path(svc)}/workload`,
+    );
+    return reply.state ?? null;
+  }
+
+  async getWorkloadStateBatch(
+    ns: string,
+    services: readonly string[],
+  ): Promise<Record<string, string>> {
+    await this.#check.getWorkloadStateBatch(ns, services);
+    if (services.length === 0) return {};
+    const reply = await this.#client.json<{ states: Record<string, string> }>(
+      `/v1/namespaces/${path(ns)}/workloads/query`,
+      { method: 'POST', body: { services } },
+    );
+    return reply.states;
+  }
+
+  async #link(
+    mode: 'set' | 'try' | 'if-absent',
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<LinkReply> {
+    return this.#client.json<LinkReply>(
+      `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
+      {
+        method: 'PUT',
+        body: { podId, persistSeconds, mode },
+      },
+    );
+  }
+
+  async setLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number> {
+    await this.#check.setLinkedPod(ns, uid, svc, podId, persistSeconds);
+    const reply = await this.#link('set', ns, uid, svc, podId, persistSeconds);
+    return expectNumber(reply.previous, 'previous');
+  }
+
+  async trySetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<TrySetResult> {
+    await this.#check.trySetLinkedPod(ns, uid, svc, podId, persistSeconds);
+    const reply = await this.#link('try', ns, uid, svc, podId, persistSeconds);
+    return {
+      linked: reply.linked === true,
+      current: expectNumber(reply.current, 'current'),
+      previous: expectNumber(reply.previous, 'previous'),
+    };
+  }
+
+  async setLinkedPodIfAbsent(
+    ns: string,
+    uid: string,
+    svc: string,
+    podId: number,
+    persistSeconds: number,
+  ): Promise<number> {
+    await this.#check.setLinkedPodIfAbsent(ns, uid, svc, podId, persistSeconds);
+    const reply = await this.#link('if-absent', ns, uid, svc, podId, persistSeconds);
+    return expectNumber(reply.podId, 'podId');
+  }
+
+  async #getLink(ns: string, uid: string, svc: string, persistentOnly: boolean): Promise<number> {
+    const reply = await this.#client.json<{ podId: number }>(
+      `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
+      { query: { persistentOnly: persistentOnly ? 'true' : undefined } },
+    );
+    return expectNumber(reply.podId, 'podId');
+  }
+
+  async getLinkedPod(ns: string, uid: string, svc: string): Promise<number> {
+    await this.#check.getLinkedPod(ns, uid, svc);
+    return this.#getLink(ns, uid, svc, false);
+  }
+
+  async getLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number> {
+    await this.#check.getLinkedPodIfPersist(ns, uid, svc);
+    return this.#getLink(ns, uid, svc, true);
+  }
+
+  async batchGetLinkedPod(
+    ns: string,
+    uids: readonly string[],
+    svc: string,
+  ): Promise<Record<number, string[]>> {
+    await this.#check.batchGetLinkedPod(ns, uids, svc);
+    if (uids.length === 0) return {};
+    const reply = await this.#client.json<{ pods: Record<string, string[]> }>(
+      `/v1/namespaces/${path(ns)}/services/${path(svc)}/links/query`,
+      { method: 'POST', body: { uids } },
+    );
+    return reply.pods;
+  }
+
+  async removeLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    keepSeconds: number,
+  ): Promise<boolean> {
+    await this.#check.removeLinkedPod(ns, uid, svc, keepSeconds);
+    const reply = await this.#client.json<{ removed: boolean }>(
+      `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
+      { method: 'DELETE', query: { keepSeconds } },
+    );
+    return reply.removed === true;
+  }
+
+  async removeLinkedPodWithId(
+    ns: string,
+    uid: string,
+    svc: string,
+    keepSeconds: number,
+    podId: number,
+  ): Promise<boolean> {
+    await this.#check.removeLinkedPodWithId(ns, uid, svc, keepSeconds, podId);
+    const reply = await this.#client.json<{ removed: boolean }>(
+      `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
+      { method: 'DELETE', query: { keepSeconds, podId } },
+    );
+    return reply.removed === true;
+  }
+
+  async getLinkService(ns: string, uid: string): Promise<Record<string, number>> {
+    await this.#check.getLinkService(ns, uid);
+    const reply = await this.#client.json<{ links: Record<string, number> }>(
+      `/v1/namespaces/${path(ns)}/users/${path(uid)}/links`,
+    );
+    return reply.links;
+  }
+}
+
+function expectNumber(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return Number(value);
+  throw new RemoteError(200, CliErrorCodes.REMOTE, `the server's reply has no integer '${field}'`);
+}

@@ -1,0 +1,35 @@
+/**
+ * The process boundary of the CLI, injected so that tests run commands in-process and
+ * read what they printed.
+ */
+
+/** Where the CLI writes: `process.stdout`, `process.stderr` or a test buffer. */
+export interface WriteTarget {
+  write(chunk: string): unknown;
+}
+
+/** Everything the CLI takes from its process. */
+export interface CliIo {
+  stdout: WriteTarget;
+  stderr: WriteTarget;
+  /** Environment variables (REDIS_URL, STATEFUL_ROUTE_SERVER, NO_COLOR, ...). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether each stream is a terminal: colours and the progress bar depend on it. */
+  isTTY: { stdout: boolean; stderr: boolean };
+  /** Standard input, when a command reads it (none does yet). */
+  stdin?: NodeJS.ReadableStream;
+  /** Aborted on SIGINT: long commands (bench, analyze, tune) stop early and clean up. */
+  signal?: AbortSignal;
+}
+
+/** The real process' streams and environment. */
+export function processIo(signal?: AbortSignal): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    stdin: process.stdin,
+    ...(signal ? { signal } : {}),
+  };
+}

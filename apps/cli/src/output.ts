@@ -1,0 +1,133 @@
+/**
+ * How commands print: human tables by default, one JSON document with `--json`. Colours
+ * only when the stream is a terminal and `NO_COLOR` is unset (https://no-color.org), so
+ * piped output and logs never carry escape codes.
+ */
+import type { CliIo, WriteTarget } from './io.js';
+
+/** Styles; each is the identity when colours are off. */
+export interface Palette {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
+
+const identity = (text: string): string => text;
+const PLAIN: Palette = {
+  bold: identity,
+  dim: identity,
+  red: identity,
+  green: identity,
+  yellow: identity,
+};
+const sgr =
+  (open: number, close: number) =>
+  (text: string): string =>
+    `\u001b[${open}m${text}\u001b[${close}m`;
+const ANSI: Palette = {
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+  red: sgr(31, 39),
+  green: sgr(32, 39),
+  yellow: sgr(33, 39),
+};
+
+/** Whether colours may be written to a stream (a TTY, and NO_COLOR unset or empty). */
+export function colorsEnabled(io: CliIo, stream: 'stdout' | 'stderr'): boolean {
+  const noColor = io.env['NO_COLOR'];
+  return io.isTTY[stream] && (noColor === undefined || noColor === '');
+}
+
+/** A command's view of its output. */
+export class Output {
+  /** `--json`: commands print one JSON document on stdout and nothing else. */
+  readonly json: boolean;
+  /** Styles for stdout. */
+  readonly style: Palette;
+  /** Styles for stderr. */
+  readonly errStyle: Palette;
+  readonly #stdout: WriteTarget;
+  readonly #stderr: WriteTarget;
+
+  constructor(io: CliIo, json: boolean) {
+    this.json = json;
+    this.#stdout = io.stdout;
+    this.#stderr = io.stderr;
+    this.style = colorsEnabled(io, 'stdout') && !json ? ANSI : PLAIN;
+    this.errStyle = colorsEnabled(io, 'stderr') ? ANSI : PLAIN;
+  }
+
+  /** Writes a line (or lines) to stdout. */
+  line(text = ''): void {
+    this.#stdout.write(`${text}\n`);
+  }
+
+  /** Writes raw text to stdout (a rendered report, which carries its own newlines). */
+  raw(text: string): void {
+    this.#stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Writes a note to stderr: never mixed into stdout, so `--json` stays parseable. */
+  note(text: string): void {
+    this.#stderr.write(`${text}\n`);
+  }
+
+  /** Prints a value as JSON (with `--json`) or runs the human printer. */
+  result(value: unknown, human: () => void): void {
+    if (this.json) this.#stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    else human();
+  }
+
+  /** Prints an aligned table with a header row. Numbers are right-aligned. */
+  table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
+    this.raw(formatTable(headers, rows, this.style));
+  }
+}
+
+/** An aligned plain-text table (two spaces between columns, numbers right-aligned). */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  style: Palette = PLAIN,
+): string {
+  const cells = rows.map((row) => row.map((cell) => String(cell)));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'),
+  );
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)),
+  );
+  const pad = (text: string, i: number): string =>
+    numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+  const lines = [
+    style.bold(
+      headers
+        .map((header, i) => pad(header, i))
+        .join('  ')
+        .trimEnd(),
+    ),
+    ...cells.map((row) =>
+      headers
+        .map((_, i) => pad(row[i] ?? '', i))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A number with thousands separators and at most `digits` decimals. */
+export function formatNumber(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return String(value);
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/** A latency in ms, in the unit that reads best (µs below 1 ms). */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1) return `${(ms * 1000).toFixed(0)}µs`;
+  if (ms < 100) return `${ms.toFixed(2)}ms`;
+  return `${ms.toFixed(0)}ms`;
+}
