@@ -1,0 +1,13 @@
+/**
+ * @stateful-route/metrics: Prometheus metrics (prom-client) for the stateful-route executor,
+ * fed from its diagnostics channels, on a registry the application owns.
+ */
+export { instrumentExecutor, DEFAULT_BUCKETS, DEFAULT_PREFIX } from './instrument.js';
+export type { InstrumentOptions } from './instrument.js';
+export {
+  MetricsErrorCodes,
+  MetricsError,
+  MetricsOptionsError,
+  MetricsConflictError,
+} from './errors.js';
+export type { MetricsErrorCode } from './errors.js';

@@ -1,0 +1,147 @@
+/**
+ * A small parser of the Prometheus text exposition format (0.0.4), strict enough to catch
+ * what prom-client would not: a sample line that does not parse, a sample of an undeclared
+ * family, a histogram whose buckets are not cumulative or whose +Inf bucket differs from
+ * _count.
+ */
+export interface ParsedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Exposition {
+  types: Map<string, string>;
+  help: Map<string, string>;
+  samples: ParsedSample[];
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/y;
+
+function parseValue(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  if (text === 'NaN') return NaN;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new Error(`bad sample value ${text}`);
+  return value;
+}
+
+function familyOf(name: string, types: Map<string, string>): string | undefined {
+  if (types.has(name)) return name;
+  for (const suffix of ['_bucket', '_sum', '_count']) {
+    if (name.endsWith(suffix)) {
+      const base = name.slice(0, -suffix.length);
+      if (types.get(base) === 'histogram') return base;
+    }
+  }
+  return undefined;
+}
+
+export function parseExposition(text: string): Exposition {
+  const types = new Map<string, string>();
+  const help = new Map<string, string>();
+  const samples: ParsedSample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# HELP ')) {
+      const [name, ...rest] = line.slice(7).split(' ');
+      help.set(name!, rest.join(' '));
+      continue;
+    }
+    if (line.startsWith('# TYPE ')) {
+      const [name, type] = line.slice(7).split(' ');
+      if (types.has(name!)) throw new Error(`family ${name} declared twice`);
+      types.set(name!, type!);
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    const match = SAMPLE.exec(line);
+    if (!match) throw new Error(`unparsable line: ${line}`);
+    const [, name, body, value] = match;
+    const labels: Record<string, string> = {};
+    if (body) {
+      LABEL.lastIndex = 0;
+      while (LABEL.lastIndex < body.length) {
+        const start = LABEL.lastIndex;
+        const label = LABEL.exec(body);
+        if (!label || label.index !== start) throw new Error(`bad labels in: ${line}`);
+        labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+      }
+    }
+    if (familyOf(name!, types) === undefined)
+      throw new Error(`sample of undeclared family: ${line}`);
+    samples.push({ name: name!, labels, value: parseValue(value!) });
+  }
+  checkUnique(samples);
+  checkHistograms(types, samples);
+  return { types, help, samples };
+}
+
+function seriesKey(sample: { name: string; labels: Record<string, string> }): string {
+  const labels = Object.entries(sample.labels).sort(([a], [b]) => a.localeCompare(b));
+  return `${sample.name}${JSON.stringify(labels)}`;
+}
+
+function checkUnique(samples: ParsedSample[]): void {
+  const seen = new Set<string>();
+  for (const sample of samples) {
+    const key = seriesKey(sample);
+    if (seen.has(key)) throw new Error(`duplicate series ${key}`);
+    seen.add(key);
+  }
+}
+
+function checkHistograms(types: Map<string, string>, samples: ParsedSample[]): void {
+  for (const [family, type] of types) {
+    if (type !== 'histogram') continue;
+    const series = new Map<string, { buckets: [number, number][]; count?: number; sum?: number }>();
+    for (const sample of samples) {
+      if (!sample.name.startsWith(family)) continue;
+      const suffix = sample.name.slice(family.length);
+      const { le, ...rest } = sample.labels;
+      const key = JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+      const entry = series.get(key) ?? { buckets: [] };
+      series.set(key, entry);
+      if (suffix === '_bucket') entry.buckets.push([parseValue(le!), sample.value]);
+      else if (suffix === '_count') entry.count = sample.value;
+      else if (suffix === '_sum') entry.sum = sample.value;
+    }
+    for (const [key, entry] of series) {
+      const { buckets } = entry;
+      if (buckets.length === 0 || entry.count === undefined || entry.sum === undefined) {
+        throw new Error(`histogram ${family}${key} lacks _bucket, _sum or _count`);
+      }
+      for (let i = 1; i < buckets.length; i++) {
+        if (!(buckets[i]![0] > buckets[i - 1]![0]))
+          throw new Error(`${family}${key}: le not increasing`);
+        if (buckets[i]![1] < buckets[i - 1]![1])
+          throw new Error(`${family}${key}: buckets not cumulative`);
+      }
+      const last = buckets.at(-1)!;
+      if (last[0] !== Infinity) throw new Error(`${family}${key}: no +Inf bucket`);
+      if (last[1] !== entry.count) throw new Error(`${family}${key}: +Inf bucket != _count`);
+    }
+  }
+}
+
+/** The value of the one sample with this name whose labels include `labels`; undefined if none. */
+export function valueOf(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const matches = exposition.samples.filter(
+    (sample) =>
+      sample.name === name && Object.entries(labels).every(([k, v]) => sample.labels[k] === v),
+  );
+  if (matches.length > 1)
+    throw new Error(`${name} ${JSON.stringify(labels)} matches ${matches.length} series`);
+  return matches[0]?.value;
+}
+
+/** Samples of a family, for exact comparisons. */
+export function samplesOf(exposition: Exposition, name: string): ParsedSample[] {
+  return exposition.samples.filter((sample) => sample.name === name);
+}
