@@ -112,6 +112,14 @@ describe('deploy/kubernetes', () => {
 });
 
 describe('deploy/grafana', () => {
+  it('the committed dashboard is what generate-dashboard.mjs writes', async () => {
+    const { stdout } = await run('node', [`${deploy}grafana/generate-dashboard.mjs`]);
+    const committed: unknown = JSON.parse(
+      await readFile(`${deploy}grafana/stateful-route.json`, 'utf8'),
+    );
+    expect(committed).toEqual(JSON.parse(stdout));
+  });
+
   it('the dashboard covers every metric the issue names, with unique panel ids', async () => {
     const dashboard = JSON.parse(
       await readFile(`${deploy}grafana/stateful-route.json`, 'utf8'),
