@@ -1,0 +1,237 @@
+/**
+ * `buildApp()`: the Fastify instance with every route, hook and error mapping, not
+ * listening. Tests drive it with `inject()`; the bin adds `listen()` and signal handling.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  RedisExecutor,
+  type RedisClient,
+  type StatefulExecutor,
+} from '@stateful-route/executor-core';
+import { instrumentExecutor } from '@stateful-route/metrics';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { DestinationStream } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { requireBearer } from './auth.js';
+import { createBackend } from './backend.js';
+import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { debugEnabled, errorHandler } from './error-handler.js';
+import { ServerErrorCodes } from './errors.js';
+import { registerHttpMetrics } from './http-metrics.js';
+import type { RouteContext } from './routes/context.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerLinkRoutes } from './routes/links.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerOpenApi } from './routes/openapi.js';
+import { registerPodRoutes } from './routes/pods.js';
+import { registerWorkloadRoutes } from './routes/workloads.js';
+import { formatSchemaError } from './schemas.js';
+import { SERVER_VERSION } from './version.js';
+
+/** Options of `buildApp`. Everything is optional: the defaults give the embedded backend. */
+export interface BuildAppOptions {
+  /** Configuration; missing fields take `DEFAULT_CONFIG`. */
+  config?: Partial<ServerConfig>;
+  /**
+   * An executor to serve instead of building one from `config`. The app does not close an
+   * injected executor unless `closeExecutor` is true.
+   */
+  executor?: StatefulExecutor;
+  /** With an injected Redis executor: its client, for the Redis INFO figures on `/metrics`. */
+  redis?: RedisClient | null;
+  /** Close the executor when the app closes. Default: true only when the app built it. */
+  closeExecutor?: boolean;
+  /** The Prometheus registry to fill. Default: a new one (never prom-client's global). */
+  registry?: Registry;
+  /** Where logs go (a pino destination). Default: stdout. */
+  logStream?: DestinationStream;
+}
+
+/** What the app exposes to its owner as `app.statefulRoute`. */
+export interface ServerState {
+  executor: StatefulExecutor;
+  registry: Registry;
+  config: ServerConfig;
+  /** Which backend serves, in words (the start-up log line). */
+  backendSummary: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    statefulRoute: ServerState;
+  }
+}
+
+/** Request ids: the caller's `x-request-id` when it is sane, else a random UUID. */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+// Per-request log lines at debug: at the default level a busy server logs only what went
+// wrong (5xx and unavailable backends, from the error handler) and its lifecycle.
+class RequestLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    if (debugEnabled(request.log)) request.log.debug({ req: request }, 'incoming request');
+  }
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) {
+      reply.log.error(
+        { res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    } else if (debugEnabled(reply.log)) {
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    }
+  }
+}
+
+const SCRIPT_RETRY_MS = 1000;
+
+/**
+ * Builds the server without listening: routes under `/v1`, `/metrics`, `/healthz`,
+ * `/readyz` and `/docs/openapi.json`, one error handler, HTTP and executor metrics.
+ * Loads the Redis scripts before returning (and keeps retrying in the background when Redis
+ * is not reachable yet: `/readyz` answers 503 until they are loaded).
+ * @example
+ * const app = await buildApp({ config: { logLevel: 'silent' } }); // embedded backend
+ * const reply = await app.inject({ method: 'GET', url: '/healthz' });
+ */
+export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
+  let executor: StatefulExecutor;
+  let redis: RedisClient | null;
+  let backendSummary: string;
+  let closeExecutor: boolean;
+  if (options.executor) {
+    executor = options.executor;
+    redis = options.redis ?? null;
+    const description = executor.describe();
+    backendSummary = `injected ${description.backend} executor (${description.topology})`;
+    closeExecutor = options.closeExecutor ?? false;
+  } else {
+    const backend = createBackend(config);
+    ({ executor, redis } = backend);
+    backendSummary = backend.summary;
+    closeExecutor = options.closeExecutor ?? true;
+  }
+  const registry = options.registry ?? new Registry();
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization'],
+        censor: '[redacted]',
+      },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    logController: new RequestLogController(),
+    genReqId: requestId,
+    bodyLimit: config.bodyLimit,
+    // A 512-byte id is up to 1536 characters once percent-encoded; longer ids must reach the
+    // executor's length rule (400) instead of falling out of the router as a 404.
+    routerOptions: { maxParamLength: 16384 },
+    ajv: {
+      // Strict JSON types: "3" is not a pod id, and unknown properties are refused, not
+      // silently dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
+    },
+    schemaErrorFormatter: (errors, dataVar) => formatSchemaError(errors, dataVar),
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorate('statefulRoute', { executor, registry, config, backendSummary });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: {
+        code: ServerErrorCodes.NOT_FOUND,
+        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+      },
+    });
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  collectDefaultMetrics({ register: registry });
+  registerHttpMetrics(app, registry);
+  const disposeMetrics = instrumentExecutor({
+    registry,
+    executorInstance: executor,
+    ...(redis ? { redis } : {}),
+  });
+
+  registerOpenApi(
+    app,
+    {
+      title: 'stateful-route server',
+      version: SERVER_VERSION,
+      description:
+        'Sticky-routing state of stateful services over HTTP: pod and workload states, user -> pod links.',
+    },
+    (url) =>
+      (url.startsWith('/v1/') && config.token !== null) ||
+      (url === '/metrics' && config.metricsToken !== null),
+  );
+  const context: RouteContext = { executor, config };
+  registerHealthRoutes(app, context);
+  registerMetricsRoute(app, registry, config.metricsToken);
+  await app.register(
+    async (v1) => {
+      if (config.token) {
+        const check = requireBearer(config.token);
+        v1.addHook('onRequest', check);
+      }
+      registerPodRoutes(v1, context);
+      registerWorkloadRoutes(v1, context);
+      registerLinkRoutes(v1, context);
+    },
+    { prefix: '/v1' },
+  );
+
+  let retry: NodeJS.Timeout | undefined;
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+    if (retry) clearTimeout(retry);
+    disposeMetrics();
+    if (closeExecutor) await executor.close();
+  });
+
+  app.log.info(
+    { backend: executor.backend, auth: config.token !== null },
+    `backend: ${backendSummary}`,
+  );
+  if (executor instanceof RedisExecutor) {
+    const load = async (): Promise<void> => {
+      try {
+        await executor.loadScripts();
+        app.log.info('Redis scripts loaded');
+      } catch (error) {
+        if (closing) return;
+        app.log.warn(
+          { code: (error as { code?: string }).code },
+          `could not load the Redis scripts yet (${(error as Error).message}); retrying every ${SCRIPT_RETRY_MS} ms, /readyz answers 503 meanwhile`,
+        );
+        retry = setTimeout(() => void load(), SCRIPT_RETRY_MS);
+        retry.unref();
+      }
+    };
+    await load();
+  }
+  return app;
+}

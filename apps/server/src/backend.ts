@@ -1,0 +1,78 @@
+/**
+ * Builds the executor the configuration asks for: Redis standalone (`--redis`), Redis
+ * Cluster (`--redis-cluster`), or the embedded memory backend when neither is set.
+ */
+import {
+  createMemoryExecutor,
+  createRedisExecutor,
+  type RedisClient,
+  type StatefulExecutor,
+} from '@stateful-route/executor-core';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { ServerConfig } from './config.js';
+
+/** An executor the server created, with the client it owns (null for memory). */
+export interface Backend {
+  executor: StatefulExecutor;
+  /** The client, for Redis INFO figures on `/metrics`; null on the memory backend. */
+  redis: RedisClient | null;
+  /** One line for the start-up log: which backend, where. Never contains credentials. */
+  summary: string;
+}
+
+/** Builds the backend of `config`. The executor owns the clients and quits them on close. */
+export function createBackend(config: ServerConfig, name = 'server'): Backend {
+  const redisOptions: RedisOptions = {
+    // A command waiting longer than this (queued while disconnected included) fails with
+    // SR_REDIS_TIMEOUT, so requests fail fast during an outage instead of hanging.
+    commandTimeout: config.commandTimeoutMs,
+    connectionName: 'stateful-route-server',
+  };
+  if (config.redisUrl) {
+    const url = config.redisUrl;
+    const make = () => new Redis(url, redisOptions);
+    const client = make();
+    return {
+      executor: createRedisExecutor({
+        redis: client,
+        name,
+        closeClients: true,
+        connectionFactory: make,
+      }),
+      redis: client,
+      summary: `Redis standalone at ${redactUrl(url)}`,
+    };
+  }
+  if (config.redisCluster) {
+    const seeds = config.redisCluster;
+    const make = () => new Cluster(seeds, { redisOptions });
+    const client = make();
+    return {
+      executor: createRedisExecutor({
+        redis: client,
+        name,
+        closeClients: true,
+        connectionFactory: make,
+      }),
+      redis: client,
+      summary: `Redis Cluster with seeds ${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`,
+    };
+  }
+  return {
+    executor: createMemoryExecutor({ name }),
+    redis: null,
+    summary:
+      'embedded in-memory backend (no --redis or --redis-cluster given): data lives in this process and is lost on exit',
+  };
+}
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

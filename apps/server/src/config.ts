@@ -1,0 +1,218 @@
+/**
+ * Server configuration from command-line flags and environment variables. Flags win over the
+ * environment; anything malformed is a `ConfigError` (exit code 2 in the bin), never a
+ * silent default.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from './errors.js';
+
+/** A Redis Cluster seed node. */
+export interface ClusterSeed {
+  host: string;
+  port: number;
+}
+
+/** Log levels accepted by `--log-level` (pino's, plus `silent`). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The resolved configuration of a server. */
+export interface ServerConfig {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host: string;
+  /** TCP port. Default 8080; 0 picks a free one. */
+  port: number;
+  /** Standalone Redis URL (`redis://...`, `rediss://...`), or null. */
+  redisUrl: string | null;
+  /** Redis Cluster seed nodes, or null. Mutually exclusive with `redisUrl`. */
+  redisCluster: ClusterSeed[] | null;
+  /** Bearer token required on every `/v1` route, or null (open). */
+  token: string | null;
+  /** Bearer token required on `/metrics`, or null (open). */
+  metricsToken: string | null;
+  /** Largest accepted request body in bytes. Default 65536 (64 KiB). */
+  bodyLimit: number;
+  /** Most uids or services in one batch request. Default 1000. */
+  maxBatch: number;
+  /** ioredis `commandTimeout` in ms: a Redis call fails with SR_REDIS_TIMEOUT after it. */
+  commandTimeoutMs: number;
+  /** Log level. Default `info`. */
+  logLevel: LogLevel;
+}
+
+/** The defaults, as documented in the README. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  redisUrl: null,
+  redisCluster: null,
+  token: null,
+  metricsToken: null,
+  bodyLimit: 64 * 1024,
+  maxBatch: 1000,
+  commandTimeoutMs: 1000,
+  logLevel: 'info',
+});
+
+const OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  redis: { type: 'string' },
+  'redis-cluster': { type: 'string' },
+  token: { type: 'string' },
+  'metrics-token': { type: 'string' },
+  'body-limit': { type: 'string' },
+  'max-batch': { type: 'string' },
+  'command-timeout-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The `--help` text of the bin. */
+export const USAGE = `Usage: stateful-route-server [options]
+
+Options (flag / environment variable, flags win):
+  --host <addr>               HOST                          interface (default 127.0.0.1)
+  --port <n>                  PORT                          TCP port (default 8080)
+  --redis <url>               REDIS_URL                     standalone Redis
+  --redis-cluster <h:p,...>   REDIS_CLUSTER_NODES           Redis Cluster seed nodes
+  --token <t>                 STATEFUL_ROUTE_TOKEN          Bearer token for /v1 routes
+  --metrics-token <t>         STATEFUL_ROUTE_METRICS_TOKEN  Bearer token for /metrics
+  --body-limit <bytes>        STATEFUL_ROUTE_BODY_LIMIT     largest body (default 65536)
+  --max-batch <n>             STATEFUL_ROUTE_MAX_BATCH      most ids per batch (default 1000)
+  --command-timeout-ms <ms>   STATEFUL_ROUTE_COMMAND_TIMEOUT_MS  Redis command timeout (default 1000)
+  --log-level <level>         LOG_LEVEL                     ${LOG_LEVELS.join('|')} (default info)
+  -h, --help                                                this text
+
+With neither --redis nor --redis-cluster the server keeps its data in memory (embedded
+backend): fine for trying it out, lost on exit.
+`;
+
+/** What `loadConfig` found: a configuration, or a request for the help text. */
+export type LoadedConfig = { help: true } | { help: false; config: ServerConfig };
+
+/**
+ * Reads the configuration from flags (`argv`, without the node and script paths) and the
+ * environment.
+ * @example
+ * const loaded = loadConfig(process.argv.slice(2), process.env);
+ * @throws SR_CONFIG (ConfigError) on an unknown flag or a malformed value
+ */
+export function loadConfig(
+  argv: readonly string[] = [],
+  env: Readonly<Record<string, string | undefined>> = {},
+): LoadedConfig {
+  let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError('argv', (error as Error).message);
+  }
+  if (values.help === true) return { help: true };
+
+  const pick = (flag: keyof typeof OPTIONS, variable: string): [string, string] | undefined => {
+    const fromFlag = values[flag];
+    if (typeof fromFlag === 'string') return [`--${flag}`, fromFlag];
+    const fromEnv = env[variable];
+    // An empty variable counts as unset, as shells and compose files often leave them so.
+    if (fromEnv !== undefined && fromEnv !== '') return [variable, fromEnv];
+    return undefined;
+  };
+
+  const config: ServerConfig = { ...DEFAULT_CONFIG };
+
+  const host = pick('host', 'HOST');
+  if (host) {
+    if (host[1].trim() === '') throw new ConfigError(host[0], 'must not be blank');
+    config.host = host[1];
+  }
+  const port = pick('port', 'PORT');
+  if (port) config.port = integer(port, 0, 65535);
+
+  const redis = pick('redis', 'REDIS_URL');
+  if (redis) {
+    let url: URL;
+    try {
+      url = new URL(redis[1]);
+    } catch {
+      throw new ConfigError(redis[0], 'must be a URL such as redis://127.0.0.1:6379');
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new ConfigError(redis[0], 'must start with redis:// or rediss://');
+    }
+    config.redisUrl = redis[1];
+  }
+  const cluster = pick('redis-cluster', 'REDIS_CLUSTER_NODES');
+  if (cluster) config.redisCluster = seeds(cluster);
+  if (config.redisUrl && config.redisCluster) {
+    throw new ConfigError(
+      'redis',
+      'set either --redis/REDIS_URL or --redis-cluster/REDIS_CLUSTER_NODES, not both',
+    );
+  }
+
+  const token = pick('token', 'STATEFUL_ROUTE_TOKEN');
+  if (token) config.token = secret(token);
+  const metricsToken = pick('metrics-token', 'STATEFUL_ROUTE_METRICS_TOKEN');
+  if (metricsToken) config.metricsToken = secret(metricsToken);
+
+  const bodyLimit = pick('body-limit', 'STATEFUL_ROUTE_BODY_LIMIT');
+  if (bodyLimit) config.bodyLimit = integer(bodyLimit, 1024, 64 * 1024 * 1024);
+  const maxBatch = pick('max-batch', 'STATEFUL_ROUTE_MAX_BATCH');
+  if (maxBatch) config.maxBatch = integer(maxBatch, 1, 100_000);
+  const timeout = pick('command-timeout-ms', 'STATEFUL_ROUTE_COMMAND_TIMEOUT_MS');
+  if (timeout) config.commandTimeoutMs = integer(timeout, 1, 600_000);
+
+  const level = pick('log-level', 'LOG_LEVEL');
+  if (level) {
+    if (!(LOG_LEVELS as readonly string[]).includes(level[1])) {
+      throw new ConfigError(level[0], `must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    config.logLevel = level[1] as LogLevel;
+  }
+  return { help: false, config };
+}
+
+function integer([source, text]: [string, string], min: number, max: number): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) {
+    throw new ConfigError(source, `must be a decimal integer from ${min} to ${max}`);
+  }
+  const value = Number(text);
+  if (value < min || value > max) {
+    throw new ConfigError(source, `must be a decimal integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function seeds([source, text]: [string, string]): ClusterSeed[] {
+  const out: ClusterSeed[] = [];
+  for (const part of text.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const colon = item.lastIndexOf(':');
+    const host = colon > 0 ? item.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '';
+    const port = colon > 0 ? item.slice(colon + 1) : '';
+    if (host === '' || !/^[1-9][0-9]*$/.test(port) || Number(port) > 65535) {
+      throw new ConfigError(source, 'must be comma-separated host:port seeds, e.g. 10.0.0.1:7000');
+    }
+    out.push({ host, port: Number(port) });
+  }
+  if (out.length === 0) throw new ConfigError(source, 'must name at least one host:port seed');
+  return out;
+}
+
+// The message never echoes the value: it is a secret.
+function secret([source, text]: [string, string]): string {
+  if (text.trim() !== text || text.length < 8 || !/^[\x21-\x7e]+$/.test(text)) {
+    throw new ConfigError(
+      source,
+      'must be at least 8 printable ASCII characters without spaces (the value is not shown)',
+    );
+  }
+  return text;
+}

@@ -1,0 +1,140 @@
+/**
+ * The one place where errors become HTTP replies: `{ error: { code, message, field? } }`
+ * with the status of the code (see `STATUS_OF_CODE`). Never a stack trace, never a value the
+ * client sent; unexpected errors are logged with their stack and answered with SR_INTERNAL.
+ */
+import { StatefulRouteError, ValidationError } from '@stateful-route/executor-core';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ServerError, ServerErrorCodes, statusOfCode, RequestValidationError } from './errors.js';
+
+/** The JSON body of every error reply. */
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** An error reply: its status and body, and how loudly to log it. */
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  /** `error` for server faults, `warn` for an unavailable backend, `debug` for client errors. */
+  level: 'error' | 'warn' | 'debug';
+}
+
+// Fastify's own client errors, answered with our codes. Their messages can quote the body
+// (JSON parse errors do), so the message is ours.
+const FASTIFY_ERRORS: Record<
+  string,
+  { status: number; code: string; field?: string; message: string }
+> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: ServerErrorCodes.BODY_TOO_LARGE,
+    message: 'the request body is larger than the body limit',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+    message: 'the request body must be application/json',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: ServerErrorCodes.VALIDATION,
+    field: 'body',
+    message: 'body: must not be empty when Content-Type is application/json',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: ServerErrorCodes.VALIDATION,
+    field: 'body',
+    message: 'body: must be valid JSON',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: ServerErrorCodes.VALIDATION,
+    field: 'content-length',
+    message: 'content-length: does not match the body',
+  },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: ServerErrorCodes.VALIDATION,
+    field: 'path',
+    message: 'path: is not a valid percent-encoded UTF-8 URL',
+  },
+};
+
+/** Maps any thrown value to the reply the client gets. */
+export function mapError(error: unknown): MappedError {
+  if (error instanceof StatefulRouteError) {
+    const status = statusOfCode(error.code);
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error instanceof ValidationError) body.error.field = error.field;
+    return { status, body, level: levelOf(status) };
+  }
+  if (error instanceof ServerError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error instanceof RequestValidationError) body.error.field = error.field;
+    return { status: error.statusCode, body, level: levelOf(error.statusCode) };
+  }
+  const fastifyError = error as Partial<FastifyError> | null;
+  const known =
+    typeof fastifyError?.code === 'string' ? FASTIFY_ERRORS[fastifyError.code] : undefined;
+  if (known) {
+    const body: ErrorBody = { error: { code: known.code, message: known.message } };
+    if (known.field) body.error.field = known.field;
+    return { status: known.status, body, level: 'debug' };
+  }
+  // Fastify's JSON parser marks a syntax error with statusCode 400.
+  if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
+    return mapError({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+  }
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: ServerErrorCodes.VALIDATION,
+          message: 'request: is malformed',
+          field: 'request',
+        },
+      },
+      level: 'debug',
+    };
+  }
+  return {
+    status: 500,
+    body: { error: { code: ServerErrorCodes.INTERNAL, message: 'internal server error' } },
+    level: 'error',
+  };
+}
+
+/** Whether a pino logger would write a debug line (skips building the line otherwise). */
+export function debugEnabled(log: FastifyBaseLogger): boolean {
+  return (
+    (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false
+  );
+}
+
+function levelOf(status: number): MappedError['level'] {
+  if (status === 503 || status === 507) return 'warn';
+  return status >= 500 ? 'error' : 'debug';
+}
+
+/** Fastify error handler: logs by severity, replies with the mapped status and body. */
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const mapped = mapError(error);
+  if (mapped.level === 'error') request.log.error({ err: error }, 'request failed');
+  else if (mapped.level === 'warn')
+    request.log.warn(
+      { code: mapped.body.error.code, reason: mapped.body.error.message },
+      'backend unavailable',
+    );
+  else if (debugEnabled(request.log))
+    request.log.debug(
+      { code: mapped.body.error.code, field: mapped.body.error.field },
+      'request refused',
+    );
+  if (mapped.status === 503) reply.header('retry-after', '1');
+  if (mapped.status === 401) reply.header('www-authenticate', 'Bearer');
+  void reply.code(mapped.status).send(mapped.body);
+}

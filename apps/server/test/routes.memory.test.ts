@@ -1,0 +1,3 @@
+import { routeSuite } from './routes/suite.js';
+
+routeSuite('memory');
