@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import { CHANNELS, createMemoryExecutor, type ErrorType } from '@stateful-route/executor-core';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_BUCKETS,
@@ -342,7 +342,8 @@ describe('registry features', () => {
   });
 
   it('works on an OpenMetrics registry', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     instrument({ registry });
     publishOperation({ durationMs: 2 });
     const text = await registry.metrics();
