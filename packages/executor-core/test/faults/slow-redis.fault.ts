@@ -9,7 +9,7 @@ import { createRedisExecutor, type StatefulRouteError } from '@stateful-route/ex
 
 const COMMAND_TIMEOUT_MS = 250;
 // Timer granularity and a busy 2-core machine: a call may end this much after the timeout.
-const MARGIN_MS = 250;
+const MARGIN_MS = 400;
 const PAUSE_MS = 2000;
 
 let server: RedisServer;
@@ -69,7 +69,7 @@ test('slow Redis: calls time out at the command timeout with SR_REDIS_TIMEOUT', 
     expect(call.ms).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
   }
   // Waiting on Redis never blocks the event loop.
-  expect(loop.max / 1e6).toBeLessThan(100);
+  expect(loop.max / 1e6).toBeLessThan(200);
 
   // After the pause the same connection answers again and nothing was half-written.
   await new Promise((resolve) =>
