@@ -8,6 +8,7 @@ import {
   createRedisExecutor,
   OPERATIONS,
   type OperationName,
+  type RedisClient,
   type RedisExecutor,
   type StatefulExecutor,
   type TrySetResult,
@@ -28,6 +29,8 @@ export interface Backend extends Pick<StatefulExecutor, OperationName> {
 export interface RedisBackend extends Backend {
   readonly kind: 'redis';
   readonly executor: RedisExecutor;
+  /** The connection (standalone or Cluster), for INFO figures and clean-up. */
+  readonly client: RedisClient;
 }
 
 /**
@@ -63,6 +66,7 @@ export async function openRedisBackend(
     ...operations,
     kind: 'redis',
     executor,
+    client,
     close: () => executor.close(),
   };
   return backend;

@@ -85,11 +85,20 @@ export class RemoteError extends CliError {
   }
 }
 
+// Codes of other stateful-route packages that mean "what you asked for is malformed": a
+// bad option or threshold, a file that is not a snapshot, a report format that does not exist.
+const USAGE_CODES = new Set([
+  'SR_VALIDATION',
+  'SR_ANALYZER_INVALID_OPTION',
+  'SR_ANALYZER_THRESHOLD_SYNTAX',
+  'SR_ANALYZER_SNAPSHOT_SCHEMA',
+]);
+
 const UNREACHABLE_CODES = new Set(['SR_REDIS_CONNECTION', 'SR_REDIS_TIMEOUT', 'SR_REDIS_CLUSTER']);
 
 /** The exit code of an error code (executor, server or CLI), with the HTTP status as a hint. */
 export function exitCodeOfCode(code: string, status?: number): ExitCode {
-  if (code === 'SR_VALIDATION' || code === CliErrorCodes.USAGE) return ExitCodes.USAGE;
+  if (USAGE_CODES.has(code) || code === CliErrorCodes.USAGE) return ExitCodes.USAGE;
   if (UNREACHABLE_CODES.has(code) || code === CliErrorCodes.UNREACHABLE) {
     return ExitCodes.UNREACHABLE;
   }

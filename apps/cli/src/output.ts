@@ -86,6 +86,14 @@ export class Output {
   }
 }
 
+// Formatted figures (`1,234.5`, `250µs`, `1.20ms`, `-`) align to the right like numbers.
+const NUMERIC = /^(?:-|[-+]?[0-9][0-9,]*(?:\.[0-9]+)?(?:µs|ms|s|%|x)?)$/;
+
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\u001b\[[0-9;]*m/g;
+/** The text as it shows: colour escapes take no room in a column. */
+const visible = (text: string): string => text.replace(ESCAPES, '');
+
 /** An aligned plain-text table (two spaces between columns, numbers right-aligned). */
 export function formatTable(
   headers: readonly string[],
@@ -94,13 +102,17 @@ export function formatTable(
 ): string {
   const cells = rows.map((row) => row.map((cell) => String(cell)));
   const numeric = headers.map(
-    (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'),
+    (_, i) =>
+      rows.length > 0 &&
+      rows.every((row) => typeof row[i] === 'number' || NUMERIC.test(visible(String(row[i])))),
   );
   const widths = headers.map((header, i) =>
-    Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)),
+    Math.max(header.length, ...cells.map((row) => visible(row[i] ?? '').length)),
   );
   const pad = (text: string, i: number): string =>
-    numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
+    numeric[i]
+      ? ' '.repeat(widths[i]! - visible(text).length) + text
+      : text + ' '.repeat(widths[i]! - visible(text).length);
   const lines = [
     style.bold(
       headers

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAnalyze } from './commands/analyze.js';
+import { registerBench } from './commands/bench.js';
 import { registerLink } from './commands/link.js';
 import type { Registrar } from './commands/shared.js';
 import { registerState } from './commands/state.js';
@@ -76,6 +78,8 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: 0, json: 
   registerState(program, registrar);
   registerWorkload(program, registrar);
   registerLink(program, registrar);
+  registerBench(program, registrar);
+  registerAnalyze(program, registrar);
   return program;
 }
 

@@ -1,0 +1,37 @@
+/**
+ * Deletes every key of a namespace: what `bench` wrote under its own namespace. Keys are
+ * found with SCAN on every master (never KEYS, which blocks Redis) and unlinked one by one
+ * on the node that owns them, so it works on a cluster where keys of different uids live
+ * in different slots.
+ */
+import type { RedisClient } from '@stateful-route/executor-core';
+import type { Redis } from 'ioredis';
+
+/** Escapes Redis glob characters so that a namespace matches only itself. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Deletes every `sf:{<namespace>:...}` key; returns how many were deleted. */
+export async function deleteNamespace(client: RedisClient, namespace: string): Promise<number> {
+  const nodes: Redis[] =
+    (client as { isCluster?: boolean }).isCluster === true
+      ? (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master')
+      : [client as Redis];
+  const pattern = `sf:{${globEscape(namespace)}:*`;
+  let deleted = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [error, count] of replies) if (!error) deleted += Number(count);
+      }
+    } while (cursor !== '0');
+  }
+  return deleted;
+}
