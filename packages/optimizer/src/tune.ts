@@ -1,0 +1,257 @@
+/**
+ * Trials: each candidate configuration runs the same workload for a short time, and the best
+ * by throughput wins, provided it made no error and kept its p99 within a guard of the
+ * baseline's. Every trial is reported, with why it won or lost.
+ */
+import { runWorkload, type AnalysisSnapshot, type WorkloadOptions } from '@stateful-route/analyzer';
+import type { RedisExecutor, ScriptTransport } from '@stateful-route/executor-core';
+import { InvalidOptionError } from './errors.js';
+import { overallPercentile, round } from './figures.js';
+
+/** One configuration of the executor's run-time switches. */
+export interface TuneConfiguration {
+  scriptTransport: ScriptTransport;
+  autoPipelining: boolean;
+  connections: number;
+  nearCache: boolean;
+}
+
+/** Options of `tune`. */
+export interface TuneOptions {
+  /** The workload of every trial (`durationMs` is replaced by `trialMs`). */
+  workload: Omit<WorkloadOptions, 'durationMs' | 'analyzer'> & { durationMs?: number };
+  /** Measured length of each trial, in ms. */
+  trialMs: number;
+  /** Unmeasured warm-up before each trial, in ms. Default a quarter of `trialMs`, at most 500. */
+  warmupMs?: number;
+  /** Configurations to try after the baseline. Default: `defaultCandidates()`. */
+  candidates?: readonly TuneConfiguration[];
+  /** A candidate's p99 may be at most this multiple of the baseline's. Default 1.5. */
+  p99GuardRatio?: number;
+  /** With an executor: leave it in the winner's configuration. Default true. */
+  apply?: boolean;
+  /** Called after each trial (for progress output). */
+  onTrial?: (trial: Trial) => void;
+}
+
+/** The outcome of one trial. */
+export interface Trial {
+  label: string;
+  configuration: TuneConfiguration;
+  /** Completed calls per second. */
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  operations: number;
+  errors: number;
+  nearCacheHits: number;
+  /** Passed the guards (no errors, p99 within the guard). */
+  eligible: boolean;
+  /** Why it did not win (or `winner`). */
+  verdict: string;
+  snapshot?: AnalysisSnapshot;
+}
+
+/** What `tune` found. */
+export interface TuneResult {
+  /** The configuration the executor had (or the factory gives), measured first. */
+  baseline: Trial;
+  /** Every trial, baseline first. */
+  trials: Trial[];
+  winner: Trial;
+  /** Why the winner won, in one paragraph. */
+  reason: string;
+  /** Throughput of the winner / throughput of the baseline. */
+  speedup: number;
+  /** Whether the executor was left in the winner's configuration. */
+  applied: boolean;
+}
+
+/** Makes a fresh executor for a trial (closed by `tune` after it). */
+export type ExecutorFactory = () => RedisExecutor | Promise<RedisExecutor>;
+
+/** The configurations tried by default: transport, autopipelining, connections 1/2, near cache. */
+export function defaultCandidates(): TuneConfiguration[] {
+  const out: TuneConfiguration[] = [];
+  for (const nearCache of [false, true]) {
+    for (const [autoPipelining, connections] of [
+      [false, 1],
+      [true, 1],
+      [false, 2],
+      [true, 2],
+    ] as const) {
+      out.push({ scriptTransport: 'evalsha', autoPipelining, connections, nearCache });
+    }
+  }
+  return out;
+}
+
+/** A short label such as `evalsha, pipelining, 2 conns, near cache`. */
+export function labelOf(c: TuneConfiguration): string {
+  return [
+    c.scriptTransport,
+    c.autoPipelining ? 'pipelining' : 'no pipelining',
+    `${c.connections} conn${c.connections === 1 ? '' : 's'}`,
+    c.nearCache ? 'near cache' : 'no cache',
+  ].join(', ');
+}
+
+function configurationOf(executor: RedisExecutor): TuneConfiguration {
+  const d = executor.describe();
+  return {
+    scriptTransport: d.scriptTransport ?? 'evalsha',
+    autoPipelining: d.autoPipelining ?? false,
+    connections: d.connections,
+    nearCache: d.nearCache?.enabled ?? false,
+  };
+}
+
+function same(a: TuneConfiguration, b: TuneConfiguration): boolean {
+  return (
+    a.scriptTransport === b.scriptTransport &&
+    a.autoPipelining === b.autoPipelining &&
+    a.connections === b.connections &&
+    a.nearCache === b.nearCache
+  );
+}
+
+/** Puts an executor in a configuration with its run-time switches. */
+export async function configure(executor: RedisExecutor, c: TuneConfiguration): Promise<void> {
+  if (c.scriptTransport === 'evalsha') await executor.loadScripts();
+  executor.setScriptTransport(c.scriptTransport);
+  executor.setAutoPipelining(c.autoPipelining);
+  await executor.setConnectionCount(c.connections);
+  if (c.nearCache && !executor.nearCacheEnabled) await executor.enableNearCache();
+  if (!c.nearCache && executor.nearCacheEnabled) await executor.disableNearCache();
+}
+
+/**
+ * Tries the baseline and each candidate configuration under the same workload, and picks
+ * the one with the highest throughput among those with no error and a p99 within
+ * `p99GuardRatio` of the baseline's. With an executor, the switches are flipped in place
+ * (and the winner kept unless `apply: false`); with a factory, each trial gets a fresh one.
+ * @example
+ * const result = await tune(executor, { workload: { concurrency: 64 }, trialMs: 2000 });
+ * console.log(result.reason);
+ * @throws SR_OPTIMIZER_INVALID_OPTION for a bad trialMs, warmupMs or p99GuardRatio
+ */
+export async function tune(
+  target: RedisExecutor | ExecutorFactory,
+  options: TuneOptions,
+): Promise<TuneResult> {
+  const { trialMs } = options;
+  if (!Number.isFinite(trialMs) || trialMs <= 0) {
+    throw new InvalidOptionError('trialMs', 'must be a positive number of milliseconds');
+  }
+  const warmupMs = options.warmupMs ?? Math.min(500, trialMs / 4);
+  if (!Number.isFinite(warmupMs) || warmupMs < 0) {
+    throw new InvalidOptionError('warmupMs', 'must be a number of milliseconds >= 0');
+  }
+  const guard = options.p99GuardRatio ?? 1.5;
+  if (!Number.isFinite(guard) || guard < 1) {
+    throw new InvalidOptionError('p99GuardRatio', 'must be a number >= 1');
+  }
+  const inPlace = typeof target !== 'function';
+  const factory: ExecutorFactory = inPlace ? () => target : target;
+
+  let prepared = false;
+  const measure = async (configuration: TuneConfiguration | undefined): Promise<Trial> => {
+    const executor = await factory();
+    try {
+      if (configuration) await configure(executor, configuration);
+      const actual = configurationOf(executor);
+      const workload = { ...options.workload };
+      if (warmupMs > 0) {
+        await runWorkload(executor, { ...workload, durationMs: warmupMs, prepare: !prepared });
+        prepared = true;
+      }
+      const result = await runWorkload(executor, {
+        ...workload,
+        durationMs: trialMs,
+        prepare: !prepared,
+      });
+      prepared = true;
+      const trial: Trial = {
+        label: labelOf(actual),
+        configuration: actual,
+        throughput: result.throughput,
+        p50Ms: round(overallPercentile(result.snapshot, 0.5)),
+        p99Ms: round(overallPercentile(result.snapshot, 0.99)),
+        operations: result.operations,
+        errors: result.errors,
+        nearCacheHits: result.snapshot.executorStats?.nearCacheHits ?? 0,
+        eligible: false,
+        verdict: '',
+        snapshot: result.snapshot,
+      };
+      options.onTrial?.(trial);
+      return trial;
+    } finally {
+      if (!inPlace) await executor.close();
+    }
+  };
+
+  const baseline = await measure(undefined);
+  const trials: Trial[] = [baseline];
+  for (const candidate of options.candidates ?? defaultCandidates()) {
+    if (same(candidate, baseline.configuration)) continue;
+    try {
+      trials.push(await measure(candidate));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      trials.push({
+        label: labelOf(candidate),
+        configuration: candidate,
+        throughput: 0,
+        p50Ms: 0,
+        p99Ms: 0,
+        operations: 0,
+        errors: 0,
+        nearCacheHits: 0,
+        eligible: false,
+        verdict: `could not be configured: ${typeof code === 'string' ? `${code} ` : ''}${(error as Error).message}`,
+      });
+    }
+  }
+
+  const p99Limit = baseline.p99Ms * guard;
+  for (const trial of trials) {
+    if (trial.verdict) continue;
+    if (trial.errors > 0) trial.verdict = `rejected: ${trial.errors} errors`;
+    else if (trial.p99Ms > p99Limit) {
+      trial.verdict = `rejected: p99 ${trial.p99Ms} ms above the guard (${guard}x the baseline's ${baseline.p99Ms} ms = ${round(p99Limit)} ms)`;
+    } else trial.eligible = true;
+  }
+  const eligible = trials.filter((t) => t.eligible);
+  const winner = eligible.reduce<Trial>(
+    (best, t) => (t.throughput > best.throughput ? t : best),
+    eligible[0] ?? baseline,
+  );
+  for (const trial of eligible) {
+    trial.verdict =
+      trial === winner
+        ? 'winner'
+        : `eligible, slower: ${round(trial.throughput / winner.throughput, 2)}x the winner's throughput`;
+  }
+  const speedup = baseline.throughput > 0 ? round(winner.throughput / baseline.throughput, 2) : 0;
+  const reason =
+    winner === baseline
+      ? eligible.length === 0
+        ? `No configuration ran without errors within the p99 guard; the baseline (${baseline.label}) is kept.`
+        : `No candidate beat the baseline (${baseline.label}) at ${baseline.throughput} calls/s within the guards; it is kept.`
+      : `${winner.label}: ${winner.throughput} calls/s, ${speedup}x the baseline's ${baseline.throughput} ` +
+        `(${baseline.label}), the highest throughput of ${eligible.length} eligible trials; no errors, ` +
+        `p99 ${winner.p99Ms} ms within ${guard}x of the baseline's ${baseline.p99Ms} ms` +
+        (winner.nearCacheHits > 0
+          ? `; ${winner.nearCacheHits} reads answered by the near cache.`
+          : '.');
+
+  let applied = false;
+  if (inPlace && options.apply !== false) {
+    await configure(target, winner.configuration);
+    applied = true;
+  } else if (inPlace) {
+    await configure(target, baseline.configuration);
+  }
+  return { baseline, trials, winner, reason, speedup, applied };
+}
