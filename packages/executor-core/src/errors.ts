@@ -135,10 +135,15 @@ export class ScriptError extends RedisReplyError {
 
 /** A Redis key holds a value the contract forbids; the key is named, the value is not. */
 export class CorruptValueError extends StatefulRouteError {
-  readonly key: string;
+  /**
+   * The Redis key that holds the value. Not enumerable: a key embeds the namespace and the
+   * uid, and errors are serialised into logs and diagnostics payloads (the `error` of an
+   * `OperationMessage`), which must carry no user values.
+   */
+  declare readonly key: string;
   constructor(key: string, message: string) {
     super(ErrorCodes.CORRUPT_VALUE, message);
-    this.key = key;
+    Object.defineProperty(this, 'key', { value: key, enumerable: false });
   }
 }
 
