@@ -207,7 +207,7 @@ const INFO_SPECS: readonly (Omit<FamilySpec, 'name'> & { suffix: string; kind: K
   },
   {
     kind: 'opsPerSec',
-    suffix: 'redis_instantaneous_ops_per_sec',
+    suffix: 'redis_instantaneous_ops_per_second',
     type: 'gauge',
     help: 'Redis INFO instantaneous_ops_per_sec, per node.',
   },
@@ -498,8 +498,7 @@ class Instrumentation implements FamilyMember {
         }
         return;
       case 'infoErrors':
-        if (this.#reader) out.push({ labels: this.#infoLabels({}), value: this.#reader.errors });
-        return;
+        return this.#infoErrors(out);
       default:
         return this.#info(kind as Kind, out);
     }
@@ -553,6 +552,13 @@ class Instrumentation implements FamilyMember {
         value: hits / (hits + misses),
       });
     }
+  }
+
+  async #infoErrors(out: Sample[]): Promise<void> {
+    if (!this.#reader) return;
+    // Wait for this scrape's read, so that a timeout is counted in the scrape that saw it.
+    await this.#reader.read();
+    out.push({ labels: this.#infoLabels({}), value: this.#reader.errors });
   }
 
   async #info(kind: Kind, out: Sample[]): Promise<void> {
