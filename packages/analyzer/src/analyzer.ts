@@ -108,6 +108,7 @@ interface SliceEntry {
   histogram: Hdr;
   count: number;
   errors: number;
+  errorsByType: Record<ErrorType, number>;
 }
 
 interface Slice {
@@ -268,12 +269,20 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     const slice = currentSlice(now());
     let entry = slice.operations.get(sample.operation);
     if (!entry) {
-      entry = { histogram: takeSliceHistogram(), count: 0, errors: 0 };
+      entry = {
+        histogram: takeSliceHistogram(),
+        count: 0,
+        errors: 0,
+        errorsByType: emptyErrorsByType(),
+      };
       slice.operations.set(sample.operation, entry);
     }
     entry.histogram.recordValue(us);
     entry.count += 1;
-    if (sample.errorType) entry.errors += 1;
+    if (sample.errorType) {
+      entry.errors += 1;
+      entry.errorsByType[sample.errorType] += 1;
+    }
   };
 
   const matches = (message: OperationMessage): boolean =>
@@ -340,6 +349,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       const windowHistogram = scope === 'window' ? createHdr(2) : undefined;
       let windowCount = 0;
       let windowErrors = 0;
+      const windowErrorsByType = emptyErrorsByType();
       const byIndex = new Map<number, SliceEntry>();
       for (const slice of slices) {
         const entry = slice.operations.get(name);
@@ -362,6 +372,9 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
           windowHistogram.add(entry.histogram);
           windowCount += entry.count;
           windowErrors += entry.errors;
+          for (const [type, n] of Object.entries(entry.errorsByType)) {
+            windowErrorsByType[type as ErrorType] += n;
+          }
         }
       }
       const histogram = windowHistogram ?? totals.histogram;
@@ -370,7 +383,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       const operation: OperationSnapshot = {
         count,
         errors: windowHistogram ? windowErrors : totals.errors,
-        errorsByType: { ...totals.errorsByType },
+        errorsByType: windowHistogram ? windowErrorsByType : { ...totals.errorsByType },
         throughput: Math.round((count / seconds) * 100) / 100,
         cached: totals.cached,
         latency: summarize(histogram),

@@ -23,6 +23,24 @@ export type {
   ConcurrencySnapshot,
 } from './snapshot.js';
 export type { RedisInfoSource } from './redis-info.js';
+export { fromExposition, parseExposition, histogramQuantile } from './exposition.js';
+export type {
+  FromExpositionOptions,
+  ParsedExposition,
+  ExpositionSample,
+  CumulativeBucket,
+} from './exposition.js';
+export { compare, assertSnapshot } from './compare.js';
+export type { CompareOptions, Comparison, OperationComparison, SideFigures } from './compare.js';
+export {
+  parseThreshold,
+  checkThresholds,
+  THRESHOLD_METRICS,
+  LATENCY_METRICS,
+} from './threshold.js';
+export type { Threshold, ThresholdMetric, ThresholdResult, Comparator } from './threshold.js';
+export { mannWhitney, welchT } from './statistics.js';
+export type { MannWhitneyResult, WelchResult } from './statistics.js';
 export {
   AnalyzerErrorCodes,
   AnalyzerError,
