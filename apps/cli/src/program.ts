@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerLink } from './commands/link.js';
+import { registerTune } from './commands/tune.js';
 import type { Registrar } from './commands/shared.js';
 import { registerState } from './commands/state.js';
 import { registerWorkload } from './commands/workload.js';
@@ -80,6 +82,8 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: 0, json: 
   registerLink(program, registrar);
   registerBench(program, registrar);
   registerAnalyze(program, registrar);
+  registerDoctor(program, registrar);
+  registerTune(program, registrar);
   return program;
 }
 

@@ -3,7 +3,6 @@
  * namespace of its own that is deleted at the end, with a progress bar, a results table,
  * a saved snapshot (`--out`) and a comparison with a baseline (`--baseline`, `--threshold`).
  */
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import {
   assertSnapshot,
@@ -12,7 +11,7 @@ import {
   type AnalysisSnapshot,
 } from '@stateful-route/analyzer';
 import { OPERATIONS, type OperationName } from '@stateful-route/executor-core';
-import { deleteNamespace } from '../cleanup.js';
+import { benchNamespace } from '../probe.js';
 import { ExitCodes, UsageError } from '../errors.js';
 import { readJsonFile, writeTextFile } from '../files.js';
 import { formatNumber } from '../output.js';
@@ -116,10 +115,7 @@ export function registerBench(program: Command, r: Registrar): void {
       checkThresholdSyntax(thresholds);
 
       const backend = await ctx.redisBackend('bench');
-      const namespace = `stateful-route-bench-${randomBytes(4).toString('hex')}`;
-      ctx.onClose(async () => {
-        await deleteNamespace(backend.client, namespace);
-      });
+      const namespace = benchNamespace(ctx, backend);
 
       const bar = ctx.progress();
       let result;

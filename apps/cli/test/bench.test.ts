@@ -1,0 +1,107 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cli } from './helpers.js';
+
+const url = inject('redisUrl');
+let redis: Redis;
+let dir: string;
+
+beforeAll(async () => {
+  redis = new Redis(url);
+  dir = await mkdtemp(join(tmpdir(), 'sr-cli-bench-'));
+});
+afterAll(async () => {
+  await redis.quit();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const short = ['--duration', '600ms', '--concurrency', '8', '--keys', '50', '--redis'];
+
+interface BenchJson {
+  namespace: string;
+  operations: number;
+  errors: number;
+  snapshot: { schemaVersion: number; operations: Record<string, { count: number }> };
+  comparison?: { verdict: { pass: boolean } };
+}
+
+describe('bench', () => {
+  it('prints one JSON document with --json even when stderr is a TTY, and deletes its keys', async () => {
+    const out = join(dir, 'snapshot.json');
+    const result = await cli(['bench', ...short, url, '--json', '--out', out], { stderrTTY: true });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as BenchJson;
+    expect(json.namespace).toMatch(/^stateful-route-bench-[0-9a-f]{8}$/);
+    expect(json.operations).toBeGreaterThan(0);
+    expect(json.errors).toBe(0);
+    expect(Object.keys(json.snapshot.operations)).toContain('getServiceState');
+    const saved = JSON.parse(await readFile(out, 'utf8')) as BenchJson['snapshot'];
+    expect(saved.schemaVersion).toBe(1);
+    expect(await redis.scan('0', 'MATCH', `sf:{${json.namespace}:*`, 'COUNT', 10_000)).toEqual([
+      '0',
+      [],
+    ]);
+  });
+
+  it('draws the progress bar on a TTY stderr only, never on stdout', async () => {
+    const tty = await cli(['bench', ...short, url, '--mix', 'getServiceState=1'], {
+      stderrTTY: true,
+    });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain('\r[');
+    expect(tty.stderr).toContain('%');
+    expect(tty.stdout).not.toContain('\r');
+    expect(tty.stdout).toMatch(/OPERATION\s+CALLS/);
+    expect(tty.stdout).toContain('getServiceState');
+    expect(tty.stdout).not.toContain('setLinkedPodIfAbsent');
+
+    const piped = await cli(['bench', ...short, url, '--mix', 'getServiceState=1']);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('exits 1 when a threshold fails against a baseline, 0 when it holds', async () => {
+    const base = join(dir, 'base.json');
+    expect((await cli(['bench', ...short, url, '--out', base])).code).toBe(0);
+    const failing = await cli([
+      'bench',
+      ...short,
+      url,
+      '--baseline',
+      base,
+      '--threshold',
+      'getServiceState.p99<1us',
+      '--json',
+    ]);
+    expect(failing.code).toBe(1);
+    const json = JSON.parse(failing.stdout) as BenchJson;
+    expect(json.comparison?.verdict.pass).toBe(false);
+
+    const holding = await cli(['bench', ...short, url, '--threshold', 'errorRate<=0%']);
+    expect(holding.stdout).toContain('PASS');
+    expect(holding.code).toBe(0);
+  });
+
+  it('refuses bad options before running (exit 2)', async () => {
+    const cases = [
+      ['--threshold', 'p99<<5ms'],
+      ['--mix', 'nope=3'],
+      ['--mix', 'getServiceState=x'],
+      ['--duration', '10 parsecs'],
+      ['--concurrency', '0'],
+      ['--baseline', join(dir, 'missing.json')],
+    ];
+    for (const flags of cases) {
+      const started = Date.now();
+      const result = await cli(['bench', ...short, url, ...flags]);
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(Date.now() - started).toBeLessThan(500);
+    }
+    const server = await cli(['bench', '--server', 'http://127.0.0.1:9']);
+    expect(server.code).toBe(2);
+    expect(server.stderr).toContain('direct Redis target');
+  });
+});
