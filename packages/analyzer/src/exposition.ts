@@ -258,7 +258,6 @@ function compactFromBuckets(buckets: CumulativeBucket[]): CompactHistogram {
   for (const bucket of sorted) {
     const inBucket = Math.max(0, bucket.count - previous);
     previous = Math.max(previous, bucket.count);
-    if (inBucket === 0) continue;
     if (bucket.le === Infinity) {
       overflow = inBucket;
     } else {
@@ -266,7 +265,7 @@ function compactFromBuckets(buckets: CumulativeBucket[]): CompactHistogram {
       counts.push(inBucket);
     }
   }
-  return { unit: 'us', bounds, counts, overflow };
+  return { unit: 'us', scheme: 'buckets', bounds, counts, overflow };
 }
 
 /**

@@ -91,5 +91,11 @@ export function toCompact(histogram: Hdr): CompactHistogram {
     }
   }
   const bounds = [...byBound.keys()].sort((a, b) => a - b);
-  return { unit: 'us', bounds, counts: bounds.map((b) => byBound.get(b) ?? 0), overflow: 0 };
+  return {
+    unit: 'us',
+    scheme: 'log',
+    bounds,
+    counts: bounds.map((b) => byBound.get(b) ?? 0),
+    overflow: 0,
+  };
 }

@@ -68,14 +68,18 @@ export interface LatencySummary {
 }
 
 /**
- * A compact latency histogram: `counts[i]` samples fell in `(bounds[i-1], bounds[i]]`
- * (the first bucket starts at 0). Bounds are in microseconds, ascending; empty buckets are
- * left out. Live snapshots use a fixed logarithmic scale (50 buckets per decade, about 4.7%
- * wide) so two live snapshots share their bounds; exposition snapshots use the Prometheus
- * finite bucket bounds, and samples in the `+Inf` bucket are counted in `overflow`.
+ * A compact latency histogram: `counts[i]` samples fell in `(lower, bounds[i]]`. Bounds are
+ * in microseconds, ascending. With `scheme: 'log'` (live snapshots) the bounds lie on a
+ * fixed logarithmic scale of 50 buckets per decade, so `lower = bounds[i] / 10^(1/50)`
+ * (about 4.7% below), empty buckets are left out, and two live snapshots share their
+ * bounds. With `scheme: 'buckets'` (exposition snapshots) the bounds are the Prometheus
+ * bucket bounds, every finite bucket is listed (empty ones too), `lower` is the previous
+ * bound (0 for the first), and samples in the `+Inf` bucket are counted in `overflow`.
  */
 export interface CompactHistogram {
   unit: 'us';
+  /** How to read the bounds; absent means `log` (hand-made snapshots may leave it out). */
+  scheme?: 'log' | 'buckets';
   bounds: number[];
   counts: number[];
   /** Samples above the last finite bound (the Prometheus `+Inf` bucket); 0 for live data. */

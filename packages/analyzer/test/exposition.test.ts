@@ -72,6 +72,7 @@ test('rates and estimated percentiles match hand-computed values', () => {
   expect(get.latency.max).toBe(10);
   expect(get.histogram).toEqual({
     unit: 'us',
+    scheme: 'buckets',
     bounds: [1000, 5000, 10000],
     counts: [400, 460, 130],
     overflow: 20,
