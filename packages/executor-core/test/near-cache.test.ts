@@ -116,6 +116,21 @@ test('only the cached reads are tracked (OPTIN): link scripts leave no tracking 
   expect(executor.stats().nearCacheInvalidations).toBe(before);
 });
 
+test('concurrent misses of one key share one read', async () => {
+  const ns = uniqueNamespace('nc');
+  const executor = await cachedExecutor();
+  await executor.setServiceState(ns, 'room', 2, 'S');
+  const before = executor.stats();
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => executor.getServiceState(ns, 'room')),
+  );
+  expect(results).toEqual(Array.from({ length: 10 }, () => ({ 2: 'S' })));
+  results[0]![2] = 'mutated'; // each caller has its own copy
+  expect(results[1]).toEqual({ 2: 'S' });
+  expect(executor.stats().nearCacheMisses - before.nearCacheMisses).toBe(1);
+  expect(executor.stats().nearCacheHits - before.nearCacheHits).toBe(9);
+});
+
 test('own writes invalidate at once (read your writes)', async () => {
   const ns = uniqueNamespace('nc');
   const executor = await cachedExecutor();
@@ -243,6 +258,33 @@ test('a read in flight when its invalidation arrives does not store the stale re
   expect(executor.stats().nearCacheMisses).toBe(misses + 1);
   expect(await executor.getServiceState(ns, 'room')).toEqual({ 0: 'new' });
   expect(executor.stats().nearCacheMisses).toBe(misses + 1); // and the fresh value is
+});
+
+test('a read starting after an invalidation does not share a read sent before it', async () => {
+  const ns = uniqueNamespace('nc');
+  const proxy = await holdingProxy(Number(new URL(inject('redisUrl')).port));
+  cleanup.push(() => proxy.close());
+  const data = client(`redis://127.0.0.1:${proxy.port}`);
+  const executor = await cachedExecutor({ data, invalidation: () => client() });
+  const writer = client();
+  await writer.set(workloadKey(ns, 'room'), 'old');
+  proxy.hold();
+  const first = executor.getWorkloadState(ns, 'room');
+  await proxy.held();
+  const invalidations = executor.stats().nearCacheInvalidations;
+  await writer.set(workloadKey(ns, 'room'), 'new');
+  const deadline = performance.now() + 1000;
+  while (executor.stats().nearCacheInvalidations === invalidations) {
+    if (performance.now() > deadline) throw new Error('no invalidation arrived');
+    await sleep(1);
+  }
+  const later = executor.getWorkloadState(ns, 'room');
+  const concurrent = executor.getWorkloadState(ns, 'room'); // may share `later`'s read
+  proxy.release();
+  expect(await first).toBe('old');
+  expect(await later).toBe('new');
+  expect(await concurrent).toBe('new');
+  expect(await executor.getWorkloadState(ns, 'room')).toBe('new');
 });
 
 test('randomized: concurrent raw writers and readers never see a value older than the last ack by more than the bound', async () => {

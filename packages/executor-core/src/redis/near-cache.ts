@@ -41,6 +41,10 @@ export interface NearCacheCounters {
 interface Pending {
   count: number;
   version: number;
+  // The read later callers may share, while no invalidation came after it was sent.
+  shared: Promise<unknown> | undefined;
+  sharedVersion: number;
+  sharedEpoch: number;
 }
 
 interface DataConnection {
@@ -276,12 +280,13 @@ export class NearCache {
     const session = data.session;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = { count: 0, version: 0 };
+      pending = { count: 0, version: 0, shared: undefined, sharedVersion: 0, sharedEpoch: 0 };
       this.#pending.set(key, pending);
     }
-    pending.count++;
-    const version = pending.version;
-    try {
+    const entry = pending;
+    entry.count++;
+    const version = entry.version;
+    const fetch = (async () => {
       const pipeline = client.pipeline().call('CLIENT', 'CACHING', 'yes');
       const replies = await (command === 'get' ? pipeline.get(key) : pipeline.hgetall(key)).exec();
       const [caching, read] = replies ?? [];
@@ -292,7 +297,7 @@ export class NearCache {
         !caching?.[0] &&
         value !== undefined &&
         epoch === this.#epoch &&
-        version === pending.version &&
+        version === entry.version &&
         data.tracked &&
         data.session === session &&
         !this.#closed
@@ -300,9 +305,35 @@ export class NearCache {
         this.#store(key, value);
       }
       return value;
+    })();
+    entry.shared = fetch;
+    entry.sharedVersion = version;
+    entry.sharedEpoch = epoch;
+    try {
+      return await fetch;
     } finally {
-      if (--pending.count === 0 && this.#pending.get(key) === pending) this.#pending.delete(key);
+      if (entry.shared === fetch) entry.shared = undefined;
+      if (--entry.count === 0 && this.#pending.get(key) === entry) this.#pending.delete(key);
     }
+  }
+
+  /**
+   * A read of `key` in flight that was sent after the last invalidation of the key, to share
+   * instead of sending another (counted as a hit: no round trip of its own), or undefined.
+   * Its answer is as fresh as a cached entry would be: no invalidation arrived since it was sent.
+   */
+  join(key: string): Promise<unknown> | undefined {
+    const pending = this.#pending.get(key);
+    const shared = pending?.shared;
+    if (
+      !shared ||
+      pending.sharedVersion !== pending.version ||
+      pending.sharedEpoch !== this.#epoch
+    ) {
+      return undefined;
+    }
+    this.#counters.hits++;
+    return shared;
   }
 
   #store(key: string, value: unknown): void {

@@ -245,6 +245,10 @@ export class RedisExecutor extends BaseExecutor {
       const connection = this.#connections.pop()!;
       this.#nearCache?.removeConnection(connection.client as Redis);
       connection.detach();
+      // With auto-pipelining, calls already made may still sit in the client's pipeline
+      // queue, and QUIT (never auto-pipelined) would overtake them: a PING queued behind
+      // them resolves once they have been written and answered.
+      await connection.client.ping().catch(() => {});
       await quit(connection.client);
     }
   }
@@ -533,7 +537,12 @@ export class RedisExecutor extends BaseExecutor {
     const key = serviceStateKey(ns, svc);
     const cache = this.#nearCache;
     if (cache) {
-      const hit = cache.lookup(key) as Record<number, string> | undefined;
+      let hit = cache.lookup(key) as Record<number, string> | undefined;
+      if (hit === undefined) {
+        // Synchronously: concurrent misses must see each other's read in flight.
+        const shared = cache.join(key);
+        if (shared) hit = (await this.#call(shared)) as Record<number, string> | undefined;
+      }
       if (hit !== undefined) {
         if (message) message.cached = true;
         return Object.assign(record<string>(), hit);
@@ -562,7 +571,13 @@ export class RedisExecutor extends BaseExecutor {
     const key = workloadKey(ns, svc);
     const cache = this.#nearCache;
     if (cache) {
-      const hit = cache.lookup(key) as string | null | undefined;
+      let hit = cache.lookup(key) as string | null | undefined;
+      // A cached null (an absent workload state) is a hit: compare with undefined.
+      if (hit === undefined) {
+        // Synchronously: concurrent misses must see each other's read in flight.
+        const shared = cache.join(key);
+        if (shared) hit = (await this.#call(shared)) as string | null | undefined;
+      }
       if (hit !== undefined) {
         if (message) message.cached = true;
         return hit;
