@@ -18,8 +18,8 @@ declare module 'fastify' {
 /** A JSON schema, as Fastify and the OpenAPI document take it. */
 export type JsonSchema = Record<string, unknown>;
 
-/** Canonical decimal integers: no leading zeros, no `+`, no exponent, no fraction. */
-export const INTEGER_PATTERN = '^-?(0|[1-9][0-9]*)$';
+/** Canonical decimal integers: no leading zeros, no `+`, no `-0`, no exponent, no fraction. */
+export const INTEGER_PATTERN = '^(0|-?[1-9][0-9]*)$';
 
 /** The error reply of every route. */
 export const errorSchema: JsonSchema = {
