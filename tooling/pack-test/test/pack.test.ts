@@ -194,14 +194,15 @@ describe('installed with npm outside the workspace', () => {
 
   it('the server bin starts on the memory backend, answers, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
+    // No Redis configured: the server must come up on its embedded memory backend.
+    const env = { ...process.env };
+    delete env.REDIS_URL;
+    delete env.REDIS_CLUSTER_NODES;
+    delete env.STATEFUL_ROUTE_TOKEN;
     const server = spawn(
       join(app, 'node_modules/.bin/stateful-route-server'),
-      ['--host', '127.0.0.1', '--port', String(port)],
-      {
-        cwd: app,
-        env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      ['--host', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
+      { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     server.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
