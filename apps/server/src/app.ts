@@ -12,6 +12,7 @@ import {
 import { instrumentExecutor } from '@stateful-route/metrics';
 import Fastify, {
   LogController,
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -109,6 +110,8 @@ const SCRIPT_RETRY_MS = 1000;
  */
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
+  // Set once the Fastify logger exists; the Redis clients are created before it.
+  const logRef: { current?: FastifyBaseLogger } = {};
   let executor: StatefulExecutor;
   let redis: RedisClient | null;
   let backendSummary: string;
@@ -117,10 +120,24 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     executor = options.executor;
     redis = options.redis ?? null;
     const description = executor.describe();
-    backendSummary = `injected ${description.backend} executor (${description.topology})`;
+    backendSummary =
+      description.backend === 'memory'
+        ? 'embedded in-memory backend (injected executor): data lives in this process and is lost on exit'
+        : `injected Redis executor (${description.topology})`;
     closeExecutor = options.closeExecutor ?? false;
   } else {
-    const backend = createBackend(config);
+    // Connection errors repeat on every reconnect attempt: log the first, then one per 10 s.
+    let lastLogged = 0;
+    const onClientError = (error: Error): void => {
+      const now = Date.now();
+      if (now - lastLogged < 10_000) return;
+      lastLogged = now;
+      logRef.current?.warn(
+        { code: (error as { code?: string }).code },
+        `Redis connection error: ${error.message}`,
+      );
+    };
+    const backend = createBackend(config, 'server', onClientError);
     ({ executor, redis } = backend);
     backendSummary = backend.summary;
     closeExecutor = options.closeExecutor ?? true;
@@ -152,6 +169,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  logRef.current = app.log;
   app.decorate('statefulRoute', { executor, registry, config, backendSummary });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -203,10 +221,21 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     { prefix: '/v1' },
   );
 
+  // Keep-alive connections that were busy when close() began become idle only after their
+  // last response; close them as they do, or a client's keep-alive holds shutdown open until
+  // the keep-alive timeout.
+  let sweep: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+    sweep.unref();
+    done();
+  });
+
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
+    if (sweep) clearInterval(sweep);
     if (retry) clearTimeout(retry);
     disposeMetrics();
     if (closeExecutor) await executor.close();

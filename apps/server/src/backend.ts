@@ -20,8 +20,16 @@ export interface Backend {
   summary: string;
 }
 
-/** Builds the backend of `config`. The executor owns the clients and quits them on close. */
-export function createBackend(config: ServerConfig, name = 'server'): Backend {
+/**
+ * Builds the backend of `config`. The executor owns the clients and quits them on close.
+ * `onClientError` receives the clients' connection errors (ioredis prints them to stderr
+ * when nobody listens).
+ */
+export function createBackend(
+  config: ServerConfig,
+  name = 'server',
+  onClientError: (error: Error) => void = () => {},
+): Backend {
   const redisOptions: RedisOptions = {
     // A command waiting longer than this (queued while disconnected included) fails with
     // SR_REDIS_TIMEOUT, so requests fail fast during an outage instead of hanging.
@@ -30,7 +38,7 @@ export function createBackend(config: ServerConfig, name = 'server'): Backend {
   };
   if (config.redisUrl) {
     const url = config.redisUrl;
-    const make = () => new Redis(url, redisOptions);
+    const make = () => new Redis(url, redisOptions).on('error', onClientError);
     const client = make();
     return {
       executor: createRedisExecutor({
@@ -45,7 +53,7 @@ export function createBackend(config: ServerConfig, name = 'server'): Backend {
   }
   if (config.redisCluster) {
     const seeds = config.redisCluster;
-    const make = () => new Cluster(seeds, { redisOptions });
+    const make = () => new Cluster(seeds, { redisOptions }).on('error', onClientError);
     const client = make();
     return {
       executor: createRedisExecutor({

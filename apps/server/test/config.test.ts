@@ -1,0 +1,128 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../src/index.js';
+
+const config = (argv: string[], env: Record<string, string> = {}) => {
+  const loaded = loadConfig(argv, env);
+  if (loaded.help) throw new Error('unexpected --help');
+  return loaded.config;
+};
+
+const failure = (argv: string[], env: Record<string, string> = {}): ConfigError => {
+  try {
+    loadConfig(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('SR_CONFIG');
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  test('defaults: loopback, 8080, embedded backend, no auth, 64 KiB, 1000 ids, 1 s timeout', () => {
+    expect(config([])).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      redisUrl: null,
+      redisCluster: null,
+      token: null,
+      metricsToken: null,
+      bodyLimit: 65536,
+      maxBatch: 1000,
+      commandTimeoutMs: 1000,
+      logLevel: 'info',
+    });
+    expect(config([])).toEqual(DEFAULT_CONFIG);
+  });
+
+  test('environment variables, and flags winning over them', () => {
+    const env = {
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      REDIS_URL: 'redis://127.0.0.1:6390/2',
+      STATEFUL_ROUTE_TOKEN: 'env-token-123',
+      STATEFUL_ROUTE_METRICS_TOKEN: 'metrics-token-1',
+      STATEFUL_ROUTE_BODY_LIMIT: '2048',
+      STATEFUL_ROUTE_MAX_BATCH: '10',
+      STATEFUL_ROUTE_COMMAND_TIMEOUT_MS: '250',
+      LOG_LEVEL: 'warn',
+    };
+    expect(config([], env)).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      redisUrl: 'redis://127.0.0.1:6390/2',
+      redisCluster: null,
+      token: 'env-token-123',
+      metricsToken: 'metrics-token-1',
+      bodyLimit: 2048,
+      maxBatch: 10,
+      commandTimeoutMs: 250,
+      logLevel: 'warn',
+    });
+    const flags = config(
+      ['--port', '0', '--token=flag-token-456', '--max-batch', '5', '--log-level', 'silent'],
+      env,
+    );
+    expect(flags).toMatchObject({
+      port: 0,
+      token: 'flag-token-456',
+      maxBatch: 5,
+      logLevel: 'silent',
+    });
+    expect(config([], { ...env, PORT: '' }).port).toBe(8080); // empty means unset
+  });
+
+  test('cluster seeds', () => {
+    expect(
+      config(['--redis-cluster', '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002']).redisCluster,
+    ).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config([], { REDIS_CLUSTER_NODES: 'redis-0:6379' }).redisCluster).toEqual([
+      { host: 'redis-0', port: 6379 },
+    ]);
+  });
+
+  test.each([
+    [['--port', '65536'], '--port'],
+    [['--port', '80a'], '--port'],
+    [['--port=-1'], '--port'],
+    [['--port', '08080'], '--port'],
+    [['--redis', 'localhost:6379'], '--redis'],
+    [['--redis', 'http://localhost:6379'], '--redis'],
+    [['--redis-cluster', 'host'], '--redis-cluster'],
+    [['--redis-cluster', 'host:0'], '--redis-cluster'],
+    [['--redis-cluster', ','], '--redis-cluster'],
+    [['--redis', 'redis://a:1', '--redis-cluster', 'b:2'], 'redis'],
+    [['--body-limit', '10'], '--body-limit'],
+    [['--max-batch', '0'], '--max-batch'],
+    [['--command-timeout-ms', '1.5'], '--command-timeout-ms'],
+    [['--log-level', 'loud'], '--log-level'],
+    [['--host', ' '], '--host'],
+    [['--token', 'short'], '--token'],
+    [['--token', 'has a space in it'], '--token'],
+    [['--nope'], 'argv'],
+    [['positional'], 'argv'],
+  ])('%j is refused, naming %s', (argv, source) => {
+    const error = failure(argv);
+    expect(error.source).toBe(source);
+    expect(error.message.startsWith(`${source}: `)).toBe(true);
+  });
+
+  test('an environment variable is named in the error', () => {
+    expect(failure([], { PORT: 'eighty' }).source).toBe('PORT');
+    expect(failure([], { STATEFUL_ROUTE_MAX_BATCH: '0' }).source).toBe('STATEFUL_ROUTE_MAX_BATCH');
+  });
+
+  test('a bad token is refused without echoing it', () => {
+    const error = failure(['--token', 'sekrit!']);
+    expect(error.message).not.toContain('sekrit');
+  });
+
+  test('--help', () => {
+    expect(loadConfig(['--help'])).toEqual({ help: true });
+    expect(loadConfig(['-h'])).toEqual({ help: true });
+  });
+});
