@@ -157,7 +157,9 @@ describe('installed with npm outside the workspace', () => {
       rejected: string;
       counts: Record<string, number>;
       packages: Record<string, string>;
+      findings: { id: string; title: string }[];
       text: string;
+      markdown: string;
       exposition: string;
     };
     expect(out.states).toEqual({ 0: 'READY', 1: 'BUSY' });
@@ -173,6 +175,14 @@ describe('installed with npm outside the workspace', () => {
     // The analyzer reads versions from the installed manifests, not the workspace's.
     expect(out.packages['@stateful-route/analyzer']).toBe('0.1.0');
     expect(out.text).toContain('setServiceState');
+    // The optimizer flags the EVAL transport, and the Markdown report shows the finding.
+    const transport = out.findings.find((f) => f.id === 'script-transport');
+    expect(transport, JSON.stringify(out.findings)).toBeDefined();
+    expect(out.markdown).toContain(transport!.title);
+    expect(out.markdown).toContain('getLinkedPod');
+    expect(out.exposition).toMatch(
+      /stateful_executor_cache_hit_ratio\{[^}]*cache_type="script"[^}]*\} 0\b/,
+    );
     expect(out.exposition).toMatch(
       /stateful_executor_operations_total\{[^}]*operation="setServiceState"[^}]*status="success"[^}]*\} 2\b/,
     );
