@@ -357,6 +357,17 @@ describe('registry features', () => {
     expect(text.endsWith('# EOF\n')).toBe(true);
   });
 
+  it('survives Registry.merge()', async () => {
+    const registry = new Registry();
+    instrument({ registry });
+    const other = new Registry();
+    new Counter({ name: 'other_total', help: 'x', registers: [other] }).inc();
+    publishOperation({ durationMs: 2 });
+    const m = parseExposition(await Registry.merge([registry, other]).metrics());
+    expect(valueOf(m, `${P}operations_total`, { status: 'success' })).toBe(1);
+    expect(valueOf(m, 'other_total')).toBe(1);
+  });
+
   it('getMetricsAsJSON() carries the values', async () => {
     const registry = new Registry();
     instrument({ registry });

@@ -119,6 +119,30 @@ describe('Redis executor', () => {
     await executor.close();
   });
 
+  it('reports the near-cache hit ratio once the near cache has been used', async () => {
+    const registry = new Registry();
+    instrument({ registry, executor: 'near' });
+    const client = later(server.client());
+    const executor = createRedisExecutor({ redis: client, name: 'near' });
+    const ns = uniqueNamespace('metrics');
+    await executor.setServiceState(ns, 'room', 0, 'up');
+    const before = await scrape(registry);
+    expect(valueOf(before, `${P}cache_hit_ratio`, { cache_type: 'near' })).toBeUndefined();
+    await executor.enableNearCache();
+    for (let i = 0; i < 4; i++) await executor.getServiceState(ns, 'room');
+    const { nearCacheHits, nearCacheMisses } = executor.stats();
+    expect(nearCacheHits).toBeGreaterThan(0);
+    const m = await scrape(registry);
+    expect(valueOf(m, `${P}cache_hit_ratio`, { cache_type: 'near' })).toBe(
+      nearCacheHits / (nearCacheHits + nearCacheMisses),
+    );
+    // Served from the near cache or not, every call is an operation.
+    expect(
+      valueOf(m, `${P}operations_total`, { operation: 'getServiceState', status: 'success' }),
+    ).toBe(4);
+    await executor.close();
+  });
+
   it('labels a connection error and follows the connection to its end', async () => {
     const registry = new Registry();
     instrument({ registry, executor: 'down' });
