@@ -7,8 +7,9 @@ import { ValidationError } from '@stateful-route/executor-core';
 import { UsageError } from './errors.js';
 
 // Canonical decimal integers only: the contract stores pod ids as canonical decimals, so
-// `03` (which Redis would keep as a different pod than `3`) is refused rather than guessed.
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+// `03` (which Redis would keep as a different pod than `3`) is refused rather than guessed,
+// and so is `-0` (Number() reads it as pod 0).
+const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 
 /**
  * A canonical decimal integer (`3`, `-1`, `0`). `3.5`, `03x`, `03`, `''`, `1e3` are refused.
