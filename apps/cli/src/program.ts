@@ -8,6 +8,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLink } from './commands/link.js';
+import { registerReport } from './commands/report.js';
 import { registerTune } from './commands/tune.js';
 import type { Registrar } from './commands/shared.js';
 import { registerState } from './commands/state.js';
@@ -82,6 +83,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: 0, json: 
   registerLink(program, registrar);
   registerBench(program, registrar);
   registerAnalyze(program, registrar);
+  registerReport(program, registrar);
   registerDoctor(program, registrar);
   registerTune(program, registrar);
   return program;

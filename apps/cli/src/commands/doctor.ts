@@ -86,6 +86,7 @@ export function registerDoctor(program: Command, r: Registrar): void {
       const target = ctx.target();
       let findings: Finding[];
       let source: string;
+      let namespace: string | undefined;
       if (target.kind === 'server') {
         const client = new ServerClient(
           target.url,
@@ -97,7 +98,7 @@ export function registerDoctor(program: Command, r: Registrar): void {
         source = `${target.url}/v1/optimizations`;
       } else {
         const backend = await ctx.redisBackend('doctor');
-        const namespace = benchNamespace(ctx, backend);
+        namespace = benchNamespace(ctx, backend);
         const analyzer = createAnalyzer({ executor: backend.executor, redis: backend.client });
         ctx.onClose(async () => analyzer.close());
         const bar = ctx.progress();
@@ -117,7 +118,7 @@ export function registerDoctor(program: Command, r: Registrar): void {
         findings = await diagnose({ analyzer, executor: backend.executor, redis: backend.client });
         source = `a ${formatNumber(durationMs / 1000, 1)} s probe on ${ctx.describeTarget()}`;
       }
-      ctx.out.result({ source, findings }, () => {
+      ctx.out.result({ source, ...(namespace ? { namespace } : {}), findings }, () => {
         ctx.out.line(`findings from ${source}:`);
         printFindings(ctx.out, findings);
       });

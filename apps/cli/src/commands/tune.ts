@@ -75,6 +75,7 @@ export function registerTune(program: Command, r: Registrar): void {
       }
       const json = {
         target: ctx.describeTarget(),
+        namespace,
         winner: withoutSnapshot(result.winner),
         baseline: withoutSnapshot(result.baseline),
         speedup: result.speedup,
