@@ -334,7 +334,8 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     const endMs = now();
     const scope = snapshotOptions.scope ?? 'total';
     const elapsedMs = Math.max(0, endMs - startMs);
-    const lastIndex = Math.max(0, Math.floor(elapsedMs / sliceMs));
+    // A span ending exactly on a slice boundary has no part of the next slice.
+    const lastIndex = Math.max(0, Math.ceil(elapsedMs / sliceMs) - 1);
     const firstIndex = Math.max(0, lastIndex - slicesKept + 1);
     const spanStartMs = scope === 'window' ? startMs + firstIndex * sliceMs : startMs;
     const spanMs = Math.max(1, endMs - spanStartMs);

@@ -148,7 +148,8 @@ function figures(operation: OperationSnapshot): SideFigures {
 }
 
 const percent = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
-const pText = (p: number): string => (p < 0.001 ? p.toExponential(0) : p.toFixed(3));
+const pText = (p: number): string =>
+  p === 0 ? '<1e-300' : p < 0.001 ? p.toExponential(0) : p.toFixed(3);
 
 /**
  * Compares two snapshots. Every operation measured in either is listed; thresholds are

@@ -1,0 +1,169 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+import {
+  FORMATS,
+  InvalidReportError,
+  render,
+  UnsupportedFormatError,
+} from '@stateful-route/reporter';
+import type { Report } from '@stateful-route/reporter';
+import { baseline, comparison, current, findings } from './fixtures.js';
+
+const GENERATED_AT = '2026-11-28T12:00:30.000Z';
+
+/** Timestamps change between runs of real measurements; golden files compare them as a token. */
+function normalise(text: string): string {
+  return text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<TIMESTAMP>');
+}
+
+function golden(name: string, actual: string): void {
+  const path = fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(path, normalise(actual));
+  expect(normalise(actual)).toBe(readFileSync(path, 'utf8'));
+}
+
+const snapshotReport = (): Report => ({
+  title: 'Nightly benchmark',
+  snapshot: current(),
+  findings,
+  generatedAt: GENERATED_AT,
+});
+
+const comparisonReport = (): Report => ({
+  title: 'Pull request vs main',
+  snapshot: current(),
+  comparison: comparison(),
+  generatedAt: GENERATED_AT,
+});
+
+test('text report matches the golden files and fits 100 columns', () => {
+  for (const [name, report] of [
+    ['snapshot.txt', snapshotReport()],
+    ['comparison.txt', comparisonReport()],
+  ] as const) {
+    const text = render(report, 'text');
+    golden(name, text);
+    for (const line of text.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(100);
+  }
+});
+
+test('markdown report matches the golden files', () => {
+  golden('snapshot.md', render(snapshotReport(), 'markdown'));
+  golden('comparison.md', render(comparisonReport(), 'markdown'));
+});
+
+test('the headline comes first: slowest, what got worse, what failed', () => {
+  const text = render(comparisonReport(), 'text');
+  const lines = text.split('\n');
+  const head = lines.findIndex((l) => l.startsWith('Headline: FAIL'));
+  const operations = lines.findIndex((l) => l.startsWith('Operations'));
+  expect(head).toBeGreaterThan(0);
+  expect(head).toBeLessThan(operations);
+  const headline = lines.slice(head, operations).join('\n');
+  expect(headline).toMatch(
+    /Verdict\s+FAIL: 1 significant regression, 1 of \d+ threshold checks failed/,
+  );
+  expect(headline).toMatch(/Worse\s+getServiceState: p50 \+\d+%/);
+  expect(headline).toMatch(/Threshold\s+getServiceState\.p99<2ms failed/);
+  expect(headline).toMatch(/Slowest\s+\w+: p99/);
+  expect(headline).toMatch(
+    /Errors\s+3 of [\d,]+ calls failed \(.*\): timeout 3; most on getLinkedPod/,
+  );
+
+  const markdown = render(comparisonReport(), 'markdown');
+  expect(markdown.split('\n')[2]).toBe('**❌ FAIL**');
+  expect(markdown.indexOf('**Worse**')).toBeLessThan(markdown.indexOf('## Operations'));
+
+  const findingsFirst = render(snapshotReport(), 'text');
+  expect(findingsFirst).toMatch(
+    /Findings\s+1 critical, 1 warning; first: Timeouts on getLinkedPod/,
+  );
+  // Findings are listed most severe first, with their evidence.
+  expect(findingsFirst.indexOf('[CRITICAL]')).toBeLessThan(findingsFirst.indexOf('[WARNING]'));
+  expect(findingsFirst).toMatch(/timeout errors per call: 0\.43% \(threshold 0\.10%\)/);
+});
+
+test('json report: stable schema with the snapshot, comparison and findings', () => {
+  const parsed = JSON.parse(render({ ...comparisonReport(), findings }, 'json')) as Record<
+    string,
+    unknown
+  >;
+  expect(Object.keys(parsed)).toEqual([
+    'reportSchemaVersion',
+    'title',
+    'generatedAt',
+    'headline',
+    'snapshot',
+    'comparison',
+    'findings',
+  ]);
+  expect(parsed.reportSchemaVersion).toBe(1);
+  expect(parsed.generatedAt).toBe(GENERATED_AT);
+  expect((parsed.snapshot as { schemaVersion: number }).schemaVersion).toBe(1);
+  expect((parsed.headline as { status: string }).status).toBe('fail');
+  expect((parsed.findings as { id: string }[]).map((f) => f.id)).toEqual([
+    'error-rate:timeout',
+    'near-cache',
+  ]);
+  // An empty report is still a valid document.
+  expect(JSON.parse(render({}, 'json'))).toMatchObject({ snapshot: null, comparison: null });
+});
+
+test('a comparison without changes passes in every format', () => {
+  const same = baseline();
+  const report: Report = {
+    comparison: {
+      ...comparison(),
+      operations: [],
+      thresholds: [],
+      verdict: { pass: true, regressions: [], improvements: [], failedThresholds: 0 },
+    },
+    snapshot: same,
+    generatedAt: GENERATED_AT,
+  };
+  expect(render(report, 'text')).toMatch(/Headline: PASS/);
+  expect(render(report, 'markdown')).toMatch(/✅ PASS/);
+  expect(render(report, 'html')).toMatch(/status-pass/);
+});
+
+test('an unknown format is a typed error listing the supported ones', () => {
+  let caught: unknown;
+  try {
+    render(snapshotReport(), 'pdf' as never);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(UnsupportedFormatError);
+  expect((caught as UnsupportedFormatError).code).toBe('SR_REPORTER_FORMAT');
+  expect((caught as UnsupportedFormatError).supported).toEqual([
+    'json',
+    'text',
+    'markdown',
+    'html',
+  ]);
+  expect((caught as Error).message).toBe(
+    'unsupported report format "pdf"; supported: json, text, markdown, html',
+  );
+  expect(() => render(snapshotReport(), 'toString' as never)).toThrow(UnsupportedFormatError);
+  expect(FORMATS).toEqual(['json', 'text', 'markdown', 'html']);
+});
+
+test('a malformed report is a typed error naming the part', () => {
+  expect(() => render(null as never, 'text')).toThrow(InvalidReportError);
+  expect(() => render({ snapshot: { schemaVersion: 2 } } as never, 'text')).toThrow(
+    /snapshot: must be an analysis snapshot/,
+  );
+  expect(() => render({ findings: {} } as never, 'html')).toThrow(/findings: must be an array/);
+});
+
+test('user-supplied names are escaped in markdown and html', () => {
+  const snapshot = current();
+  const op = snapshot.operations.getServiceState!;
+  snapshot.operations['<img src=x onerror=alert(1)>|x'] = op;
+  const html = render({ snapshot, generatedAt: GENERATED_AT }, 'html');
+  expect(html).not.toContain('<img src=x');
+  expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;|x');
+  const markdown = render({ snapshot, generatedAt: GENERATED_AT }, 'markdown');
+  expect(markdown).toContain('`<img src=x onerror=alert(1)>\\|x`');
+});

@@ -1,0 +1,3 @@
+import { defineTestConfig } from '@stateful-route/test-redis/vitest-config';
+
+export default defineTestConfig();
