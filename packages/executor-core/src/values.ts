@@ -3,17 +3,24 @@
  * state and workload values are opaque.
  */
 
-const DIGITS = /^[0-9]{1,16}$/;
-
 /**
  * A stored pod id as a number, or undefined when the value is not a non-negative decimal
  * integer. Leading zeros are accepted on read, as Java's `Integer.parseInt` and Go's
  * `strconv.Atoi` accept them (writers never produce them).
  */
 export function parsePodId(value: string): number | undefined {
-  if (!DIGITS.test(value)) return undefined;
-  const pod = Number(value);
-  return Number.isSafeInteger(pod) ? pod : undefined;
+  // A charCode loop instead of a regex and Number(): this runs for every field of every
+  // getServiceState reply, the hottest read.
+  const length = value.length;
+  if (length === 0 || length > 16) return undefined;
+  let pod = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    pod = pod * 10 + digit;
+  }
+  // Past 2^53 the sum is rounded, but never down to a safe integer.
+  return pod <= Number.MAX_SAFE_INTEGER ? pod : undefined;
 }
 
 /** The workload values that mean "absent" (contract, getWorkloadState). */
