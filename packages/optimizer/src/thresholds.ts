@@ -23,6 +23,8 @@ export interface Thresholds {
   inFlightMin: number;
   /** Share of client latency spent outside Redis from which round trips dominate. */
   roundTripShareMin: number;
+  /** Event-loop delay p99 (ms) from which the process is CPU-bound (no autopipelining advice). */
+  eventLoopBusyMs: number;
   /** Mean calls in flight up to which autopipelining only adds waiting. */
   lowInFlightMax: number;
   /** p99 / p50 of a Redis-bound operation from which p99 counts as inflated. */
@@ -59,6 +61,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   scriptCallsMin: scriptTransport.SCRIPT_CALLS_MIN,
   inFlightMin: autoPipelining.IN_FLIGHT_MIN,
   roundTripShareMin: autoPipelining.ROUND_TRIP_SHARE_MIN,
+  eventLoopBusyMs: autoPipelining.EVENT_LOOP_BUSY_MS,
   lowInFlightMax: autoPipelining.LOW_IN_FLIGHT_MAX,
   p99InflationMin: autoPipelining.P99_INFLATION_MIN,
   percentileCallsMin: autoPipelining.PERCENTILE_CALLS_MIN,

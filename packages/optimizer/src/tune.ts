@@ -28,6 +28,11 @@ export interface TuneOptions {
   candidates?: readonly TuneConfiguration[];
   /** A candidate's p99 may be at most this multiple of the baseline's. Default 1.5. */
   p99GuardRatio?: number;
+  /**
+   * Rounds: every configuration is measured this many times, round-robin, and its median
+   * round counts (a noisy machine then skews one round, not one configuration). Default 1.
+   */
+  rounds?: number;
   /** With an executor: leave it in the winner's configuration. Default true. */
   apply?: boolean;
   /** Called after each trial (for progress output). */
@@ -42,9 +47,12 @@ export interface Trial {
   throughput: number;
   p50Ms: number;
   p99Ms: number;
+  /** Summed over the rounds. */
   operations: number;
   errors: number;
   nearCacheHits: number;
+  /** Throughput of each round, in order. */
+  rounds: number[];
   /** Passed the guards (no errors, p99 within the guard). */
   eligible: boolean;
   /** Why it did not win (or `winner`). */
@@ -66,6 +74,8 @@ export interface TuneResult {
   /** Whether the executor was left in the winner's configuration. */
   applied: boolean;
 }
+
+type Sample = Awaited<ReturnType<typeof runWorkload>>;
 
 /** Makes a fresh executor for a trial (closed by `tune` after it). */
 export type ExecutorFactory = () => RedisExecutor | Promise<RedisExecutor>;
@@ -154,8 +164,15 @@ export async function tune(
   const inPlace = typeof target !== 'function';
   const factory: ExecutorFactory = inPlace ? () => target : target;
 
+  const rounds = options.rounds ?? 1;
+  if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > 10) {
+    throw new InvalidOptionError('rounds', 'must be an integer from 1 to 10');
+  }
+
   let prepared = false;
-  const measure = async (configuration: TuneConfiguration | undefined): Promise<Trial> => {
+  const measure = async (
+    configuration: TuneConfiguration | undefined,
+  ): Promise<{ configuration: TuneConfiguration; snapshot: AnalysisSnapshot; result: Sample }> => {
     const executor = await factory();
     try {
       if (configuration) await configure(executor, configuration);
@@ -171,48 +188,93 @@ export async function tune(
         prepare: !prepared,
       });
       prepared = true;
-      const trial: Trial = {
-        label: labelOf(actual),
-        configuration: actual,
-        throughput: result.throughput,
-        p50Ms: round(overallPercentile(result.snapshot, 0.5)),
-        p99Ms: round(overallPercentile(result.snapshot, 0.99)),
-        operations: result.operations,
-        errors: result.errors,
-        nearCacheHits: result.snapshot.executorStats?.nearCacheHits ?? 0,
-        eligible: false,
-        verdict: '',
-        snapshot: result.snapshot,
-      };
-      options.onTrial?.(trial);
-      return trial;
+      return { configuration: actual, snapshot: result.snapshot, result };
     } finally {
       if (!inPlace) await executor.close();
     }
   };
 
-  const baseline = await measure(undefined);
-  const trials: Trial[] = [baseline];
-  for (const candidate of options.candidates ?? defaultCandidates()) {
-    if (same(candidate, baseline.configuration)) continue;
-    try {
-      trials.push(await measure(candidate));
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      trials.push({
-        label: labelOf(candidate),
-        configuration: candidate,
+  // In place, the baseline is what the executor has now; a factory's executors start in it.
+  const start = inPlace ? configurationOf(target) : undefined;
+  const plans: {
+    configuration: TuneConfiguration | undefined;
+    samples: Sample[];
+    failure?: string;
+    actual?: TuneConfiguration;
+    snapshots: AnalysisSnapshot[];
+  }[] = [{ configuration: start, samples: [], snapshots: [] }];
+  for (let pass = 0; pass < rounds; pass++) {
+    // Round-robin; in the first round the candidates join once the baseline is measured.
+    for (let index = 0; index < plans.length; index++) {
+      const plan = plans[index]!;
+      if (plan.failure) continue;
+      let measured: Awaited<ReturnType<typeof measure>>;
+      try {
+        measured = await measure(plan.configuration);
+      } catch (error) {
+        if (index === 0) throw error;
+        // A candidate that cannot be configured fails once and is not retried.
+        const code = (error as { code?: unknown }).code;
+        plan.failure = `could not be configured: ${typeof code === 'string' ? `${code} ` : ''}${(error as Error).message}`;
+        continue;
+      }
+      plan.samples.push(measured.result);
+      plan.snapshots.push(measured.snapshot);
+      plan.actual = measured.configuration;
+      if (index === 0 && pass === 0) {
+        for (const candidate of options.candidates ?? defaultCandidates()) {
+          if (!same(candidate, measured.configuration)) {
+            plans.push({ configuration: candidate, samples: [], snapshots: [] });
+          }
+        }
+      }
+    }
+  }
+
+  const trials: Trial[] = plans.map((plan) => {
+    const configuration = plan.actual ?? plan.configuration!;
+    if (plan.failure || plan.samples.length === 0) {
+      return {
+        label: labelOf(configuration),
+        configuration,
         throughput: 0,
         p50Ms: 0,
         p99Ms: 0,
         operations: 0,
         errors: 0,
         nearCacheHits: 0,
+        rounds: [],
         eligible: false,
-        verdict: `could not be configured: ${typeof code === 'string' ? `${code} ` : ''}${(error as Error).message}`,
-      });
+        verdict: plan.failure ?? 'not measured',
+      };
     }
-  }
+    // The median round by throughput stands for the configuration.
+    const order = plan.samples
+      .map((_, i) => i)
+      .sort((a, b) => plan.samples[a]!.throughput - plan.samples[b]!.throughput);
+    const median = order[Math.floor((order.length - 1) / 2)]!;
+    const snapshot = plan.snapshots[median]!;
+    const trial: Trial = {
+      label: labelOf(configuration),
+      configuration,
+      throughput: plan.samples[median]!.throughput,
+      p50Ms: round(overallPercentile(snapshot, 0.5)),
+      p99Ms: round(overallPercentile(snapshot, 0.99)),
+      operations: plan.samples.reduce((a, r) => a + r.operations, 0),
+      errors: plan.samples.reduce((a, r) => a + r.errors, 0),
+      nearCacheHits: plan.snapshots.reduce(
+        (a, sn) => a + (sn.executorStats?.nearCacheHits ?? 0),
+        0,
+      ),
+      rounds: plan.samples.map((r) => r.throughput),
+      eligible: false,
+      verdict: '',
+      snapshot,
+    };
+    options.onTrial?.(trial);
+    return trial;
+  });
+  const baseline = trials[0]!;
 
   const p99Limit = baseline.p99Ms * guard;
   for (const trial of trials) {
@@ -253,5 +315,7 @@ export async function tune(
   } else if (inPlace) {
     await configure(target, baseline.configuration);
   }
+  // Snapshots are large; the winner's and the baseline's are kept for reports.
+  for (const trial of trials) if (trial !== winner && trial !== baseline) delete trial.snapshot;
   return { baseline, trials, winner, reason, speedup, applied };
 }

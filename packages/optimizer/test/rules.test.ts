@@ -76,6 +76,23 @@ describe('auto-pipelining', () => {
       ids(evaluate({ snapshot: busy(40, 8_000_000), description: description() })),
     ).not.toContain('enable-autopipelining');
   });
+  test('enable: quiet when the event loop is saturated (the wait is in this process)', () => {
+    const s = busy(40, 500_000);
+    const process = (p99: number) => ({
+      eventLoopDelay: { p50: 1, p99, max: p99, mean: 1 },
+      heapUsed: 0,
+      rss: 0,
+      gc: { count: 0, totalMs: 0, maxMs: 0 },
+    });
+    expect(
+      ids(evaluate({ snapshot: { ...s, process: process(25) }, description: description() })),
+    ).not.toContain('enable-autopipelining');
+    const fired = evaluate({
+      snapshot: { ...s, process: process(5) },
+      description: description(),
+    }).find((f) => f.id === 'enable-autopipelining')!;
+    expect(fired.evidence[2]).toMatchObject({ observed: 5, threshold: 20, unit: 'ms' });
+  });
   test('enable: quiet when already on', () => {
     expect(
       ids(

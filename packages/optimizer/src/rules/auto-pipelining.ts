@@ -10,6 +10,11 @@ import { meanInFlight, redisBound, round, roundTripShare, windowOf } from '../fi
 export const IN_FLIGHT_MIN = 8;
 /** Share of client latency spent outside Redis from which round trips dominate. */
 export const ROUND_TRIP_SHARE_MIN = 0.7;
+/**
+ * Event-loop delay p99 (ms) above which the process itself is the bottleneck (CPU-bound):
+ * calls wait in the client, not on round trips, and batching them cannot help.
+ */
+export const EVENT_LOOP_BUSY_MS = 20;
 /** Mean calls in flight up to which autopipelining only adds waiting. */
 export const LOW_IN_FLIGHT_MAX = 4;
 /** p99 / p50 of a Redis-bound operation from which p99 counts as inflated. */
@@ -26,6 +31,8 @@ export function autoPipeliningRule({ snapshot, description, thresholds }: RuleCo
   if (!description.autoPipelining) {
     if (inFlight < thresholds.inFlightMin) return [];
     if (share !== undefined && share < thresholds.roundTripShareMin) return [];
+    const loopDelay = snapshot.process?.eventLoopDelay.p99;
+    if (loopDelay !== undefined && loopDelay >= thresholds.eventLoopBusyMs) return [];
     const evidence: Evidence[] = [
       {
         metric: 'mean calls in flight',
@@ -41,6 +48,15 @@ export function autoPipeliningRule({ snapshot, description, thresholds }: RuleCo
         observed: round(share),
         threshold: thresholds.roundTripShareMin,
         unit: 'ratio',
+        window,
+      });
+    }
+    if (loopDelay !== undefined) {
+      evidence.push({
+        metric: 'event-loop delay p99 (below: the wait is on Redis, not on this process)',
+        observed: round(loopDelay, 2),
+        threshold: thresholds.eventLoopBusyMs,
+        unit: 'ms',
         window,
       });
     }
