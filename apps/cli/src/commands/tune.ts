@@ -29,6 +29,11 @@ export function registerTune(program: Command, r: Registrar): void {
       .option('--concurrency <n>', 'calls in flight', '64')
       .option('--keys <n>', 'distinct uids the link operations use', '10000')
       .option('--mix <weights>', 'operation=weight,... (default: the bench mix)')
+      .option(
+        '--rounds <n>',
+        'measure every configuration n times (round-robin) and keep its median',
+        '1',
+      )
       .addHelpText(
         'after',
         examples(
@@ -45,10 +50,20 @@ export function registerTune(program: Command, r: Registrar): void {
       );
       const uids = parsePositiveInteger(options['keys'] as string, 'keys', 100_000_000);
       const mix = options['mix'] === undefined ? undefined : parseMix(options['mix'] as string);
+      const rounds = parsePositiveInteger(options['rounds'] as string, 'rounds', 10);
       const backend = await ctx.redisBackend('tune', true);
       const namespace = benchNamespace(ctx, backend);
       const candidates = defaultCandidates();
-      const total = candidates.length + 1;
+      // The baseline is the executor's own configuration; a candidate equal to it is not rerun.
+      const current = backend.executor.describe();
+      const distinct = candidates.filter(
+        (c) =>
+          c.scriptTransport !== current.scriptTransport ||
+          c.autoPipelining !== current.autoPipelining ||
+          c.connections !== current.connections ||
+          c.nearCache !== (current.nearCache?.enabled ?? false),
+      );
+      const total = (distinct.length + 1) * rounds;
       const bar = ctx.progress();
       let done = 0;
       bar.update(0, `trial 1/${total}`);
@@ -64,6 +79,7 @@ export function registerTune(program: Command, r: Registrar): void {
           },
           trialMs,
           candidates,
+          rounds,
           apply: false,
           onTrial: (trial) => {
             done += 1;
