@@ -30,18 +30,21 @@ export function reportFromInput(value: unknown, path: string): Report {
     findings?: ReportFinding[];
     title?: string;
   } | null;
-  if (document !== null && typeof document === 'object' && 'operations' in document) {
-    assertSnapshot(document, path);
-    return { snapshot: document as AnalysisSnapshot };
-  }
   if (document !== null && typeof document === 'object' && document.snapshot !== undefined) {
     assertSnapshot(document.snapshot, `${path} (snapshot)`);
     return {
       snapshot: document.snapshot,
-      ...(document.comparison ? { comparison: document.comparison } : {}),
+      // bench --threshold without --baseline saves threshold verdicts, not a comparison.
+      ...(Array.isArray(document.comparison?.operations)
+        ? { comparison: document.comparison }
+        : {}),
       ...(Array.isArray(document.findings) ? { findings: document.findings } : {}),
       ...(typeof document.title === 'string' ? { title: document.title } : {}),
     };
+  }
+  if (document !== null && typeof document === 'object' && 'operations' in document) {
+    assertSnapshot(document, path);
+    return { snapshot: document as AnalysisSnapshot };
   }
   throw new UsageError(
     `--input: ${path} holds no analysis snapshot (save one with bench --out or analyze --out)`,
