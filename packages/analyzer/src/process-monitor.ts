@@ -14,11 +14,13 @@ export interface ProcessMonitor {
 }
 
 const NS_PER_MS = 1e6;
+/** Sampling interval of the delay histogram, in ms. */
+const RESOLUTION_MS = 10;
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** Starts watching. The delay histogram samples every 10 ms; its timer is unref'd by Node. */
 export function startProcessMonitor(): ProcessMonitor {
-  const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
   let gcCount = 0;
   let gcTotalMs = 0;
@@ -38,12 +40,16 @@ export function startProcessMonitor(): ProcessMonitor {
       const memory = process.memoryUsage();
       // Before the first 10 ms sample the histogram is empty and reports NaN/huge values.
       const sampled = delay.count > 0;
+      // Node records the whole interval between two samples, the sampling interval
+      // included: an idle loop reads about 10 ms. The delay is what exceeds the interval.
+      const late = (ns: number): number =>
+        sampled ? round3(Math.max(0, ns / NS_PER_MS - RESOLUTION_MS)) : 0;
       return {
         eventLoopDelay: {
-          p50: sampled ? round3(delay.percentile(50) / NS_PER_MS) : 0,
-          p99: sampled ? round3(delay.percentile(99) / NS_PER_MS) : 0,
-          max: sampled ? round3(delay.max / NS_PER_MS) : 0,
-          mean: sampled ? round3(delay.mean / NS_PER_MS) : 0,
+          p50: late(delay.percentile(50)),
+          p99: late(delay.percentile(99)),
+          max: late(delay.max),
+          mean: late(delay.mean),
         },
         heapUsed: memory.heapUsed,
         rss: memory.rss,

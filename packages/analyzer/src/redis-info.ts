@@ -102,7 +102,8 @@ export function redisDelta(before: RedisInfoReading, after: RedisInfoReading): R
     const reset = entry.calls < previous.calls;
     const calls = reset ? entry.calls : entry.calls - previous.calls;
     const usec = reset ? entry.usec : entry.usec - previous.usec;
-    if (calls === 0) continue;
+    // INFO is the analyzer's own probe, not the executor's traffic.
+    if (calls === 0 || name === 'info') continue;
     commandstats[name] = { calls, usec, usecPerCall: Math.round((usec / calls) * 100) / 100 };
   }
   return {

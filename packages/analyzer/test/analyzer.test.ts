@@ -186,11 +186,18 @@ test('analyzeOperation times a call, records errors and a signed heap delta', as
 test('process figures are present and plausible', async () => {
   const a = createAnalyzer({ executor: 'fake' });
   open.push(a);
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  // Block the loop for 50 ms: the delay histogram must see it.
+  const until = Date.now() + 50;
+  while (Date.now() < until) {
+    // busy
+  }
+  await new Promise((resolve) => setTimeout(resolve, 30));
   const snap = a.snapshot();
   expect(snap.process?.heapUsed).toBeGreaterThan(0);
   expect(snap.process?.rss).toBeGreaterThan(snap.process?.heapUsed ?? 0);
-  expect(snap.process?.eventLoopDelay.max).toBeGreaterThan(0);
+  expect(snap.process?.eventLoopDelay.max).toBeGreaterThan(25);
+  expect(snap.process?.eventLoopDelay.max).toBeLessThan(1000);
   expect(snap.process?.gc.count).toBeGreaterThanOrEqual(0);
 });
 

@@ -6,7 +6,7 @@
  */
 import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
-import { describeSetup, describeSpan } from './provenance.js';
+import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
 import type { ReportStatus } from './summary.js';
 import { escapeHtml, histogramChart, PALETTE, percentileChart, timelineChart } from './svg.js';
@@ -303,7 +303,7 @@ function detailsSection(snapshot: AnalysisSnapshot): string {
         )
         .join(
           '',
-        )}</tbody></table><p class="meta">Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${e(formatBytes(r.memory.used))}${r.memory.max > 0 ? ` of ${e(formatBytes(r.memory.max))}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.</p>`,
+        )}</tbody></table><p class="meta">Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${e(formatBytes(r.memory.used))}${r.memory.max > 0 ? ` of ${e(formatBytes(r.memory.max))}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.</p><p class="meta">${e(describeRedisShare(snapshot) ?? '')}</p>`,
     );
   }
   const x = snapshot.executorStats;

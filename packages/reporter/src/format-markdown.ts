@@ -4,7 +4,7 @@
  */
 import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
-import { describeSetup, describeSpan } from './provenance.js';
+import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
 import type { ReportStatus } from './summary.js';
 import {
@@ -231,6 +231,8 @@ function detailLines(snapshot: AnalysisSnapshot): string[] {
       ),
       '',
       `Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${formatBytes(r.memory.used)}${r.memory.max > 0 ? ` of ${formatBytes(r.memory.max)}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.`,
+      '',
+      escapeMarkdown(describeRedisShare(snapshot) ?? ''),
       '',
       '</details>',
     );

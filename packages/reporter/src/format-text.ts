@@ -5,7 +5,7 @@
 import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
-import { describeSetup, describeSpan } from './provenance.js';
+import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
 import {
   formatBytes,
   formatInteger,
@@ -285,20 +285,8 @@ function detailsSection(snapshot: AnalysisSnapshot): string[] {
         '  ',
       ),
     );
-    // Client-observed time vs time inside Redis: the rest is network, queueing and the client.
-    const busyMs = Object.values(snapshot.operations).reduce(
-      (sum, o) => sum + o.latency.mean * o.count,
-      0,
-    );
-    if (busyMs > 0 && totalUsec > 0) {
-      lines.push(
-        ...wrap(
-          `Redis spent ${formatPercent(totalUsec / 1000 / busyMs)} of the client-observed call time executing commands; the rest is network, queueing and client work.`,
-          TEXT_WIDTH,
-          '  ',
-        ),
-      );
-    }
+    const share = describeRedisShare(snapshot);
+    if (share) lines.push(...wrap(share, TEXT_WIDTH, '  '));
   }
   const e = snapshot.executorStats;
   if (e) {

@@ -3,7 +3,7 @@
  * format so that they say the same thing.
  */
 import type { AnalysisSnapshot } from '@stateful-route/analyzer';
-import { formatSeconds } from './units.js';
+import { formatMs, formatPercent, formatSeconds } from './units.js';
 
 /** `Measured 2026-... to 2026-... (10.0 s), live from executor "bench".` */
 export function describeSpan(snapshot: AnalysisSnapshot): string {
@@ -36,4 +36,24 @@ export function describeSetup(snapshot: AnalysisSnapshot): string {
   if (p.node) parts.push(`Node ${p.node}`);
   for (const [name, version] of Object.entries(p.packages).sort()) parts.push(`${name} ${version}`);
   return parts.length > 0 ? `Setup: ${parts.join(', ')}.` : 'Setup: unknown.';
+}
+
+/**
+ * Splits client-observed latency from time spent inside Redis, per call on average:
+ * `undefined` without Redis figures or calls.
+ */
+export function describeRedisShare(snapshot: AnalysisSnapshot): string | undefined {
+  const redis = snapshot.redis;
+  const calls = snapshot.totals.count;
+  if (!redis || calls === 0) return undefined;
+  const redisUsec = Object.values(redis.commandstats).reduce((sum, c) => sum + c.usec, 0);
+  const clientMs =
+    Object.values(snapshot.operations).reduce((sum, o) => sum + o.latency.mean * o.count, 0) /
+    calls;
+  if (redisUsec === 0 || clientMs === 0) return undefined;
+  const perCallUs = redisUsec / calls;
+  const inFlight = snapshot.concurrency
+    ? ` with up to ${snapshot.concurrency.maxInFlight} calls in flight`
+    : '';
+  return `Per call, Redis spent ${perCallUs.toFixed(1)} µs executing commands on average, while the client observed ${formatMs(clientMs)} (mean): the other ${formatPercent(1 - perCallUs / 1000 / clientMs)} is network, queueing${inFlight} and client work.`;
 }
