@@ -52,6 +52,10 @@ describe('the stateful-route binary', () => {
     ]);
     expect(viaServer.code).toBe(0);
     expect(JSON.parse(viaServer.stdout)).toEqual({ podId: 7 });
+
+    const live = await bin(['report', '--server', server.url, '--format', 'markdown']);
+    expect(live.code).toBe(0);
+    expect(live.stdout).toContain('getLinkedPod');
   });
 
   it('refuses a uid with a brace: exit 2, the message names the field', async () => {

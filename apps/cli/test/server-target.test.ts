@@ -139,3 +139,35 @@ describe('analyze', () => {
     expect((await cli(['analyze', '--duration', '100ms'])).code).toBe(2);
   });
 });
+
+describe('report and doctor on a server', () => {
+  it('fetches the live report in every format', async () => {
+    const ns = uniqueNamespace('cli-report');
+    await cli(['link', 'set', ns, 'u1', 'room', '1', ...target()]);
+    for (const format of ['text', 'markdown', 'html', 'json'] as const) {
+      const result = await cli([
+        'report',
+        '--server',
+        server.url,
+        '--token',
+        TOKEN,
+        '--format',
+        format,
+      ]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('setLinkedPod');
+      if (format === 'json') JSON.parse(result.stdout);
+      if (format === 'html') expect(result.stdout.toLowerCase()).toContain('<html');
+    }
+  });
+
+  it("prints the server's findings and exits 1 exactly when one is a warning or worse", async () => {
+    const result = await cli(['doctor', ...target()]);
+    expect(result.stderr).toBe('');
+    const json = JSON.parse(result.stdout) as { source: string; findings: { severity: string }[] };
+    expect(json.source).toBe(`${server.url}/v1/optimizations`);
+    expect(Array.isArray(json.findings)).toBe(true);
+    expect(result.code).toBe(json.findings.some((f) => f.severity !== 'info') ? 1 : 0);
+  });
+});

@@ -51,7 +51,10 @@ export function parseMix(value: string): Partial<Record<OperationName, number>> 
   return mix;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
 
 const DEFAULT_MIX_TEXT = Object.entries(DEFAULT_MIX)
   .map(([name, weight]) => `${name}=${weight}`)
@@ -82,7 +85,6 @@ export function registerBench(program: Command, r: Registrar): void {
         '--threshold <check>',
         "an SLO check, e.g. 'getServiceState.p99<5ms' or 'errorRate<0.1%' (repeatable; exit 1 when one fails)",
         collect,
-        [] as string[],
       )
       .addHelpText(
         'after',
@@ -106,7 +108,7 @@ export function registerBench(program: Command, r: Registrar): void {
       const pods = parsePositiveInteger(options['pods'] as string, 'pods', 100_000);
       const seed = parsePositiveInteger(options['seed'] as string, 'seed', 2 ** 31);
       const mix = options['mix'] === undefined ? undefined : parseMix(options['mix'] as string);
-      const thresholds = options['threshold'] as string[];
+      const thresholds = (options['threshold'] as string[] | undefined) ?? [];
       const baselinePath = options['baseline'] as string | undefined;
       // Read the baseline first: a typo in its path should not cost a whole run.
       const baseline =

@@ -15,7 +15,10 @@ import { examples, type Registrar } from './shared.js';
 const FORMATS = ['text', 'markdown', 'html', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
 
 /**
  * What an input file holds: a snapshot, or a document with one (a JSON report, the
@@ -69,7 +72,6 @@ export function registerReport(program: Command, r: Registrar): void {
         '--threshold <check>',
         "an SLO check on the input, e.g. 'p99<5ms' (repeatable)",
         collect,
-        [] as string[],
       )
       .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
       .option('--title <text>', 'title of the report')
@@ -89,7 +91,7 @@ export function registerReport(program: Command, r: Registrar): void {
         ctx.out.json && options['format'] === 'text' ? 'json' : (options['format'] as Format);
       const out = options['out'] as string | undefined;
       const input = options['input'] as string | undefined;
-      const thresholds = options['threshold'] as string[];
+      const thresholds = (options['threshold'] as string[] | undefined) ?? [];
       let text: string;
       let exit: 0 | 1 = ExitCodes.OK;
       if (input === undefined) {
