@@ -597,6 +597,8 @@ export function conformanceSuite(backend: BackendName): void {
             '1.5': 'x',
             '': 'x',
             '1e2': 'x',
+            ['__proto__']: 'x',
+            constructor: 'x',
           });
           expect(await ex.getServiceState(ns, SVC)).toEqual({ 0: 'READY', 5: 'zeros' });
           await redis.hset(linkIndexKey(ns, 'u1'), {
@@ -606,8 +608,14 @@ export function conformanceSuite(backend: BackendName): void {
             d: '-1',
             e: '3.0',
             f: '04',
+            ['__proto__']: '6',
           });
-          expect(await ex.getLinkService(ns, 'u1')).toEqual({ a: 1, f: 4 });
+          const services = await ex.getLinkService(ns, 'u1');
+          expect(Object.entries(services).sort()).toEqual([
+            ['__proto__', 6],
+            ['a', 1],
+            ['f', 4],
+          ]);
         });
 
         test('scripts compare pod ids as strings: "03" is not 3', async () => {
