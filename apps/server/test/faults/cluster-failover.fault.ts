@@ -12,7 +12,7 @@ import {
 import { call, codeOf, linkUrl, startServer, type ServerProcess } from './server-process.js';
 
 const COMMAND_TIMEOUT_MS = 500;
-const MARGIN_MS = 500;
+const MARGIN_MS = 700;
 const RECOVERY_BOUND_MS = 8000;
 
 let cluster: RedisClusterServer;

@@ -17,7 +17,7 @@ import {
 
 const COMMAND_TIMEOUT_MS = 300;
 // Scheduling on a busy 2-core machine and the HTTP round trip on top of the Redis timeout.
-const MARGIN_MS = 500;
+const MARGIN_MS = 700;
 const OUTAGE_MS = 3000;
 const RECOVERY_BOUND_MS = 5000;
 

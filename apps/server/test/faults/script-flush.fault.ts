@@ -41,24 +41,27 @@ test('SCRIPT FLUSH during load through the server: no failed request', async () 
   };
   const workers = Array.from({ length: 8 }, (_, w) => worker(w));
   const admin = redis.client();
+  // A fixed number of flushes, 100 ms apart, however slow the machine is.
+  const FLUSHES = 20;
   let flushes = 0;
   const started = performance.now();
-  while (performance.now() - started < 3000) {
+  while (flushes < FLUSHES) {
     await sleep(100);
     await admin.script('FLUSH');
     flushes++;
   }
+  const elapsed = performance.now() - started;
   running = false;
   await Promise.all(workers);
   const metrics = String((await call(`${server.url}/metrics`)).body);
   const reloads = /^stateful_executor_noscript_reloads_total(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics);
   console.log(
-    `[fault script-flush/server] did: ${flushes} SCRIPT FLUSH in 3 s under 8 HTTP clients. ` +
+    `[fault script-flush/server] did: ${flushes} SCRIPT FLUSH in ${(elapsed / 1000).toFixed(1)} s ` +
+      `under 8 HTTP clients. ` +
       `observed: ${requests} requests, ${failures.length} failed; NOSCRIPT reloads on /metrics: ` +
       `${reloads?.[1] ?? 'not found'}`,
   );
   admin.disconnect();
   expect(failures).toEqual([]);
-  expect(flushes).toBeGreaterThanOrEqual(20);
   expect(Number(reloads?.[1])).toBeGreaterThan(0);
 });

@@ -61,24 +61,27 @@ test('SCRIPT FLUSH during load: no failed call', async () => {
     }
   };
 
+  // A fixed number of flushes, 100 ms apart, however slow the machine is.
+  const FLUSHES = 25;
   const started = performance.now();
   const workers = Array.from({ length: 16 }, (_, w) => worker(w));
   let flushes = 0;
-  while (performance.now() - started < 3000) {
+  while (flushes < FLUSHES) {
     await sleep(100);
     await admin.script('FLUSH');
     flushes++;
   }
+  const elapsed = performance.now() - started;
   running = false;
   await Promise.all(workers);
   const stats = executor.stats();
   console.log(
-    `[fault script-flush] did: ${flushes} SCRIPT FLUSH in 3 s under 16 concurrent callers. ` +
+    `[fault script-flush] did: ${flushes} SCRIPT FLUSH in ${(elapsed / 1000).toFixed(1)} s under ` +
+      `16 concurrent callers. ` +
       `observed: ${calls} calls ok, ${errors.length} failed, ${stats.noscriptReloads} NOSCRIPT ` +
       `answered by re-sending the script, ${stats.scriptCallsBySha} calls served by SHA`,
   );
   expect(errors).toEqual([]);
-  expect(flushes).toBeGreaterThanOrEqual(20);
   // The fault really hit: calls met an empty script cache and recovered from it.
   expect(stats.noscriptReloads).toBeGreaterThanOrEqual(flushes / 2);
   await executor.close();
