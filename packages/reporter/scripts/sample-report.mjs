@@ -5,6 +5,7 @@
 //   pnpm --filter @stateful-route/reporter... build && pnpm --filter @stateful-route/reporter sample-report
 // Options: --duration <ms> (default 10000), --out <dir> (default <repo>/docs).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, URL } from 'node:url';
@@ -29,6 +30,7 @@ const redis = new Redis(server.url);
 const executor = createRedisExecutor({ redis, name: 'sample' });
 try {
   await executor.loadScripts();
+  const loadBefore = loadavg()[0] ?? 0;
   let last = 0;
   const result = await runWorkload(executor, {
     durationMs,
@@ -44,7 +46,11 @@ try {
     },
   });
   const version = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
+  const loadAfter = loadavg()[0] ?? 0;
   const report = {
+    notes: [
+      `Client, Redis and load generator share one machine with ${availableParallelism()} cores; 1-minute load average ${loadBefore.toFixed(1)} before the run and ${loadAfter.toFixed(1)} after it. Absolute figures depend on that machine: compare runs side by side, not across machines.`,
+    ],
     title: `Sample report: default workload, ${concurrency} calls in flight, Redis ${version} standalone`,
     snapshot: result.snapshot,
     generatedAt: new Date().toISOString(),

@@ -65,6 +65,7 @@ svg .legend { font-size: 11px; fill: var(--fg); } svg .grid { stroke: var(--line
 .finding.info { border-left-color: #0969da; }
 .finding h3 { font-family: inherit; } .finding table { margin: 6px 0; }
 .sev { text-transform: uppercase; font-size: 11px; font-weight: 700; margin-right: 6px; }
+.note { color: var(--muted); font-style: italic; margin: 8px 0 0; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print { main { max-width: none; } .card, .finding { break-inside: avoid; } }
 `;
@@ -303,7 +304,7 @@ function detailsSection(snapshot: AnalysisSnapshot): string {
         )
         .join(
           '',
-        )}</tbody></table><p class="meta">Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${e(formatBytes(r.memory.used))}${r.memory.max > 0 ? ` of ${e(formatBytes(r.memory.max))}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.</p><p class="meta">${e(describeRedisShare(snapshot) ?? '')}</p>`,
+        )}</tbody></table><p class="meta">Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${e(formatBytes(r.memory.used))}${r.memory.max > 0 ? ` of ${e(formatBytes(r.memory.max))}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} client${r.clients === 1 ? '' : 's'}.</p><p class="meta">${e(describeRedisShare(snapshot) ?? '')}</p>`,
     );
   }
   const x = snapshot.executorStats;
@@ -329,6 +330,7 @@ export function renderHtml(report: Report, generatedAt: string): string {
   const body = [
     `<header><h1>${e(title)} <span class="badge status-${head.status}">${STATUS_TEXT[head.status]}</span></h1>${meta.map((m) => `<p class="meta">${e(m)}</p>`).join('')}</header>`,
     `<section class="headline" aria-label="Headline"><ul>${lines}</ul></section>`,
+    (report.notes ?? []).map((note) => `<p class="note">${e(note)}</p>`).join(''),
     report.snapshot
       ? `<section><h2>Operations</h2>${operationsTable(report.snapshot)}</section>`
       : '',

@@ -16,6 +16,7 @@ export function renderJson(report: Report, generatedAt: string): string {
     snapshot: report.snapshot ?? null,
     comparison: report.comparison ?? null,
     findings: sortFindings(report.findings ?? []),
+    notes: report.notes ?? [],
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -230,7 +230,7 @@ function detailLines(snapshot: AnalysisSnapshot): string[] {
         [false, true, true, true, true],
       ),
       '',
-      `Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${formatBytes(r.memory.used)}${r.memory.max > 0 ? ` of ${formatBytes(r.memory.max)}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.`,
+      `Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${formatBytes(r.memory.used)}${r.memory.max > 0 ? ` of ${formatBytes(r.memory.max)}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} client${r.clients === 1 ? '' : 's'}.`,
       '',
       escapeMarkdown(describeRedisShare(snapshot) ?? ''),
       '',
@@ -265,6 +265,7 @@ export function renderMarkdown(report: Report, generatedAt: string): string {
     '',
     ...head.lines.map((line) => `- **${line.label}**: ${escapeMarkdown(line.text)}`),
     '',
+    ...(report.notes ?? []).flatMap((note) => [`> ${escapeMarkdown(note)}`, '']),
   ];
   if (report.snapshot) {
     lines.push('## Operations', '', ...operationsTable(report.snapshot), '');

@@ -280,7 +280,7 @@ function detailsSection(snapshot: AnalysisSnapshot): string[] {
     const s = r.stats;
     lines.push(
       ...wrap(
-        `Commands processed ${formatInteger(s.totalCommandsProcessed)}; keyspace hits ${formatInteger(s.keyspaceHits)}, misses ${formatInteger(s.keyspaceMisses)}; expired ${formatInteger(s.expiredKeys)}, evicted ${formatInteger(s.evictedKeys)}; memory ${formatBytes(r.memory.used)}${r.memory.max > 0 ? ` of ${formatBytes(r.memory.max)}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} clients.`,
+        `Commands processed ${formatInteger(s.totalCommandsProcessed)}; keyspace hits ${formatInteger(s.keyspaceHits)}, misses ${formatInteger(s.keyspaceMisses)}; expired ${formatInteger(s.expiredKeys)}, evicted ${formatInteger(s.evictedKeys)}; memory ${formatBytes(r.memory.used)}${r.memory.max > 0 ? ` of ${formatBytes(r.memory.max)}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} client${r.clients === 1 ? '' : 's'}.`,
         TEXT_WIDTH,
         '  ',
       ),
@@ -316,6 +316,8 @@ export function renderText(report: Report, generatedAt: string): string {
   for (const line of head.lines) {
     lines.push(...wrap(line.text, TEXT_WIDTH, ' '.repeat(14), `  ${line.label.padEnd(10)}  `));
   }
+  for (const note of report.notes ?? [])
+    lines.push(...wrap(`Note: ${note}`, TEXT_WIDTH, '        ', '  '));
   if (report.snapshot) lines.push(...operationsSection(report.snapshot));
   if (report.comparison) lines.push(...comparisonSection(report.comparison));
   lines.push(...thresholdsSection(report.comparison));

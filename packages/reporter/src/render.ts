@@ -34,6 +34,12 @@ function validate(report: unknown): asserts report is Report {
   if (comparison !== undefined && (!Array.isArray(comparison?.operations) || !comparison.verdict)) {
     throw new InvalidReportError('comparison', 'must be the result of compare()');
   }
+  if (
+    r.notes !== undefined &&
+    (!Array.isArray(r.notes) || r.notes.some((n) => typeof n !== 'string'))
+  ) {
+    throw new InvalidReportError('notes', 'must be an array of strings');
+  }
   if (r.findings !== undefined && !Array.isArray(r.findings)) {
     throw new InvalidReportError('findings', 'must be an array');
   }

@@ -31,6 +31,8 @@ export interface Report {
   snapshot?: AnalysisSnapshot;
   comparison?: Comparison;
   findings?: ReportFinding[];
+  /** Free-form remarks shown under the headline (e.g. the machine a benchmark ran on). */
+  notes?: string[];
   /** ISO 8601; default: the time of rendering. */
   generatedAt?: string;
 }

@@ -38,7 +38,13 @@ export function formatPercent(ratio: number): string {
   if (!Number.isFinite(ratio)) return '-';
   const pct = ratio * 100;
   if (pct === 0) return '0%';
-  if (Math.abs(pct) >= 10) return `${pct.toFixed(0)}%`;
+  if (Math.abs(pct) >= 10) {
+    // 99.6% must not read as 100%.
+    const whole = pct.toFixed(0);
+    return Math.abs(Number(whole)) === 100 && Math.abs(pct) < 100
+      ? `${pct.toFixed(1)}%`
+      : `${whole}%`;
+  }
   if (Math.abs(pct) >= 1) return `${pct.toFixed(1)}%`;
   return `${pct.toFixed(2)}%`;
 }

@@ -32,6 +32,7 @@ const snapshotReport = (): Report => ({
 
 const comparisonReport = (): Report => ({
   title: 'Pull request vs main',
+  notes: ['Synthetic latencies, recorded through a real analyzer with an injected clock.'],
   snapshot: current(),
   comparison: comparison(),
   generatedAt: GENERATED_AT,
@@ -97,6 +98,7 @@ test('json report: stable schema with the snapshot, comparison and findings', ()
     'snapshot',
     'comparison',
     'findings',
+    'notes',
   ]);
   expect(parsed.reportSchemaVersion).toBe(1);
   expect(parsed.generatedAt).toBe(GENERATED_AT);
