@@ -9,6 +9,7 @@ import {
   type RedisClient,
   type StatefulExecutor,
 } from '@stateful-route/executor-core';
+import { createAnalyzer, type Analyzer } from '@stateful-route/analyzer';
 import { instrumentExecutor } from '@stateful-route/metrics';
 import Fastify, {
   LogController,
@@ -25,11 +26,12 @@ import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { debugEnabled, errorHandler } from './error-handler.js';
 import { ServerErrorCodes } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
-import type { RouteContext } from './routes/context.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLinkRoutes } from './routes/links.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOpenApi } from './routes/openapi.js';
+import { registerOptimizationRoutes } from './routes/optimizations.js';
+import { registerReportRoute, type AnalysisContext } from './routes/report.js';
 import { registerPodRoutes } from './routes/pods.js';
 import { registerWorkloadRoutes } from './routes/workloads.js';
 import { formatSchemaError } from './schemas.js';
@@ -57,6 +59,8 @@ export interface BuildAppOptions {
 /** What the app exposes to its owner as `app.statefulRoute`. */
 export interface ServerState {
   executor: StatefulExecutor;
+  /** The live analyzer behind `/v1/report` and `/v1/optimizations`. */
+  analyzer: Analyzer;
   registry: Registry;
   config: ServerConfig;
   /** Which backend serves, in words (the start-up log line). */
@@ -143,6 +147,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     closeExecutor = options.closeExecutor ?? true;
   }
   const registry = options.registry ?? new Registry();
+  const analyzer = createAnalyzer({ executor, ...(redis ? { redis } : {}) });
 
   const app = Fastify({
     logger: {
@@ -170,7 +175,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     forceCloseConnections: 'idle',
   });
   logRef.current = app.log;
-  app.decorate('statefulRoute', { executor, registry, config, backendSummary });
+  app.decorate('statefulRoute', { executor, analyzer, registry, config, backendSummary });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({
@@ -205,7 +210,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       (url.startsWith('/v1/') && config.token !== null) ||
       (url === '/metrics' && config.metricsToken !== null),
   );
-  const context: RouteContext = { executor, config };
+  const context: AnalysisContext = { executor, config, analyzer, redis };
   registerHealthRoutes(app, context);
   registerMetricsRoute(app, registry, config.metricsToken);
   await app.register(
@@ -217,6 +222,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       registerPodRoutes(v1, context);
       registerWorkloadRoutes(v1, context);
       registerLinkRoutes(v1, context);
+      registerReportRoute(v1, context);
+      registerOptimizationRoutes(v1, context);
     },
     { prefix: '/v1' },
   );
@@ -238,6 +245,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     if (sweep) clearInterval(sweep);
     if (retry) clearTimeout(retry);
     disposeMetrics();
+    analyzer.close();
     if (closeExecutor) await executor.close();
   });
 
