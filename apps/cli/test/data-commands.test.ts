@@ -277,6 +277,33 @@ describe('input rules and exit codes', () => {
     expect(top.stdout).toContain('Exit codes:');
   });
 
+  it('shows examples in the help of every command', async () => {
+    const commands = [
+      ['state', 'get'],
+      ['state', 'set'],
+      ['workload', 'get'],
+      ['workload', 'set'],
+      ['workload', 'query'],
+      ['link', 'get'],
+      ['link', 'set'],
+      ['link', 'try'],
+      ['link', 'set-if-absent'],
+      ['link', 'remove'],
+      ['link', 'list'],
+      ['link', 'query'],
+      ['bench'],
+      ['analyze'],
+      ['report'],
+      ['doctor'],
+      ['tune'],
+    ];
+    for (const command of commands) {
+      const help = await cli([...command, '--help']);
+      expect(help.code, command.join(' ')).toBe(0);
+      expect(help.stdout, command.join(' ')).toContain('Examples:\n  $ stateful-route ');
+    }
+  });
+
   it('colours errors only on a TTY without NO_COLOR', async () => {
     const argv = ['state', 'get', 'ns', 'room'];
     expect((await cli(argv, { stderrTTY: true })).stderr).toContain('\u001b[31m');
