@@ -25,6 +25,10 @@ export function registerAnalyze(program: Command, r: Registrar): void {
       )
       .option('--url <url>', 'the Prometheus endpoint (default: <--server>/metrics)')
       .option('--duration <time>', 'time between the two scrapes (e.g. 30s, 2m)', '30s')
+      .option(
+        '--metrics-token <token>',
+        'bearer token for /metrics when the server has --metrics-token (env STATEFUL_ROUTE_METRICS_TOKEN)',
+      )
       .option('--executor <name>', "only this executor's series (its `executor` label)")
       .option('--out <file>', 'save the snapshot (JSON) for report')
       .addHelpText(
@@ -41,11 +45,11 @@ export function registerAnalyze(program: Command, r: Registrar): void {
         ctx.globals.server ?? ctx.io.env['STATEFUL_ROUTE_SERVER'],
       );
       const timeoutMs = ctx.connectOptions().commandTimeoutMs;
-      const client = new ServerClient(
-        url,
-        ctx.globals.token ?? ctx.io.env['STATEFUL_ROUTE_TOKEN'],
-        timeoutMs,
-      );
+      // /metrics is open unless the server sets its own metrics token; the /v1 token is not it.
+      const token =
+        (options['metricsToken'] as string | undefined) ??
+        ctx.io.env['STATEFUL_ROUTE_METRICS_TOKEN'];
+      const client = new ServerClient(url, token, timeoutMs);
 
       const before = await client.text('');
       const started = Date.now();
