@@ -97,6 +97,8 @@ function fieldRows(schema: Schema, prefix = ''): string[] {
       `| \`${path}\` | ${cell(typeOf(property))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(details)} |`,
     );
     if (property.properties) rows.push(...fieldRows(property, `${path}.`));
+    // Arrays of objects: the fields of one element, as `list[].field`.
+    if (property.items?.properties) rows.push(...fieldRows(property.items, `${path}[].`));
   }
   return rows;
 }
