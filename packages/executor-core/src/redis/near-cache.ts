@@ -347,11 +347,13 @@ export class NearCache {
   }
 
   /** Forgets `key` now, and stops any read of it in flight from storing its reply. */
-  invalidate(key: string, count = true): void {
-    this.#entries.delete(key);
+  invalidate(key: string): void {
+    const dropped = this.#entries.delete(key);
     const pending = this.#pending.get(key);
     if (pending) pending.version++;
-    if (count) this.#counters.invalidations++;
+    // Counted when it changed something: an entry dropped or a read in flight fenced (the
+    // message Redis sends after our own write usually finds nothing left to drop).
+    if (dropped || pending) this.#counters.invalidations++;
   }
 
   #onInvalidation(payload: unknown): void {
