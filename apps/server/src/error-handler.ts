@@ -75,6 +75,22 @@ export function mapError(error: unknown): MappedError {
     if (error instanceof RequestValidationError) body.error.field = error.field;
     return { status: error.statusCode, body, level: levelOf(error.statusCode) };
   }
+  // Coded errors of the other stateful-route packages (SR_ANALYZER_*, SR_REPORTER_*,
+  // SR_OPTIMIZER_*, ...): their messages are written for people and carry no user values.
+  const coded = error as { code?: unknown; message?: unknown } | null;
+  if (
+    error instanceof Error &&
+    typeof coded?.code === 'string' &&
+    /^SR_[A-Z_]+$/.test(coded.code) &&
+    typeof coded.message === 'string'
+  ) {
+    const status = statusOfCode(coded.code);
+    return {
+      status,
+      body: { error: { code: coded.code, message: coded.message } },
+      level: levelOf(status),
+    };
+  }
   const fastifyError = error as Partial<FastifyError> | null;
   const known =
     typeof fastifyError?.code === 'string' ? FASTIFY_ERRORS[fastifyError.code] : undefined;

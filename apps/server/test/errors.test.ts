@@ -41,6 +41,19 @@ describe('mapError', () => {
     }
   });
 
+  test("another package's coded error keeps its code (500)", () => {
+    const error = Object.assign(new Error('format "pdf" is not one of json, text'), {
+      code: 'SR_REPORTER_FORMAT',
+    });
+    expect(mapError(error)).toEqual({
+      status: 500,
+      body: {
+        error: { code: 'SR_REPORTER_FORMAT', message: 'format "pdf" is not one of json, text' },
+      },
+      level: 'error',
+    });
+  });
+
   test('an unexpected error is a bare 500 SR_INTERNAL: no message, no stack', () => {
     const error = new TypeError('secret detail at /srv/app.js:12');
     const mapped = mapError(error);
