@@ -184,13 +184,24 @@ async function main(): Promise<void> {
 async function overheadOnStub(): Promise<void> {
   const stub = new Redis({ lazyConnect: true });
   const linkReply = ['3'];
-  const states: Record<string, string> = {};
-  for (let pod = 0; pod < 8; pod++) states[pod] = `${pod * 10}-1700000000`;
-  // Instance properties shadow ioredis' command methods; nothing reaches a socket.
+  const flat: string[] = [];
+  for (let pod = 0; pod < 8; pod++) flat.push(String(pod), `${pod * 10}-1700000000`);
+  // Instance properties shadow ioredis' command methods; nothing reaches a socket. hgetall
+  // answers what ioredis' reply transformer would build; call() (the executor's HGETALL)
+  // the flat reply. Anything else fails loudly instead of waiting for a connection.
   Object.assign(stub, {
     evalsha: () => Promise.resolve(linkReply),
-    hgetall: () => Promise.resolve({ ...states }),
+    hgetall: () => {
+      const hash: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      return Promise.resolve(hash);
+    },
+    call: (command: string) =>
+      command.toUpperCase() === 'HGETALL'
+        ? Promise.resolve([...flat])
+        : Promise.reject(new Error(`stub: unexpected ${command}`)),
   });
+  stub.options.enableOfflineQueue = false;
   const executor = createRedisExecutor({ redis: stub, name: 'bench-stub' });
   const ns = 'bench';
   const svc = 'room';
