@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, expect, inject, test } from 'vitest';
 import {
   CHANNELS,
@@ -106,4 +106,30 @@ test('stops early on abort and rejects bad options', async () => {
     runWorkload(executor, { durationMs: 10, mix: { nope: 1 } as never }),
   ).rejects.toMatchObject({ code: 'SR_ANALYZER_INVALID_OPTION', option: 'mix' });
   await executor.close();
+});
+
+test('on a cluster, Redis figures are summed over every master', async () => {
+  const cluster = new Cluster(inject('clusterSeeds'));
+  const executor = createRedisExecutor({ redis: cluster, name: 'workload-cluster' });
+  try {
+    const result = await runWorkload(executor, {
+      durationMs: 600,
+      concurrency: 8,
+      namespace: uniqueNamespace('wlc'),
+      redis: cluster,
+    });
+    expect(result.errors).toBe(0);
+    const snap = result.snapshot;
+    expect(snap.provenance.topology).toBe('cluster');
+    expect(snap.redis?.nodes).toBe(3);
+    // Every getServiceState is one HGETALL on some master: the sum sees them all.
+    expect(snap.redis?.commandstats.hgetall?.calls).toBeGreaterThanOrEqual(
+      snap.operations.getServiceState?.count ?? Infinity,
+    );
+    // The analyzer's own INFO probes are not counted as traffic.
+    expect(snap.redis?.commandstats.info).toBeUndefined();
+  } finally {
+    await executor.close();
+    cluster.disconnect();
+  }
 });

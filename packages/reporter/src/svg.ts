@@ -130,7 +130,13 @@ export function histogramChart(title: string, histogram: CompactHistogram): stri
   const maxLog = Math.max(minLog + 1, Math.ceil(Math.log10(last)));
   const x = (us: number): number =>
     left + ((Math.log10(Math.max(us, 10 ** minLog)) - minLog) / (maxLog - minLog)) * plotWidth;
-  const maxCount = Math.max(...buckets.map((b) => b.count));
+  // Prometheus buckets differ in width: bar heights are then densities (calls per decade of
+  // latency), so a wide bucket does not look more crowded than it is. Live buckets are all
+  // one log step wide, where density and count agree.
+  const byDensity = histogram.scheme === 'buckets';
+  const barValue = (b: { count: number; bound: number }, i: number): number =>
+    byDensity ? b.count / Math.max(1e-9, Math.log10(b.bound / lower(i))) : b.count;
+  const maxCount = Math.max(...buckets.map(barValue));
   const parts: string[] = [
     `<line x1="${left}" y1="${top + plotHeight}" x2="${width - right}" y2="${top + plotHeight}" class="grid"/>`,
   ];
@@ -146,13 +152,13 @@ export function histogramChart(title: string, histogram: CompactHistogram): stri
     );
   }
   parts.push(
-    `<text x="${left - 4}" y="${top + 8}" text-anchor="end" class="axis">${formatInteger(maxCount)}</text>`,
+    `<text x="${left - 4}" y="${top + 8}" text-anchor="end" class="axis">${byDensity ? 'peak' : formatInteger(maxCount)}</text>`,
     `<text x="${left - 4}" y="${top + plotHeight}" text-anchor="end" class="axis">0</text>`,
   );
   buckets.forEach((bucket, i) => {
     const x0 = x(lower(i));
     const x1 = x(bucket.bound);
-    const h = Math.max(1, (bucket.count / maxCount) * plotHeight);
+    const h = Math.max(1, (barValue(bucket, i) / maxCount) * plotHeight);
     parts.push(
       `<rect x="${n(x0)}" y="${n(top + plotHeight - h)}" width="${n(Math.max(1, x1 - x0))}" height="${n(h)}" fill="${PALETTE[0]}"><title>≤ ${formatMsValue(bucket.bound / 1000)} ms: ${formatInteger(bucket.count)}</title></rect>`,
     );

@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { fromExposition } from '@stateful-route/analyzer';
 import { render } from '@stateful-route/reporter';
 import { comparison, current, findings } from './fixtures.js';
 
@@ -88,5 +89,42 @@ test('the HTML report opens in Chromium, requests nothing and shows every operat
       }).length,
   );
   expect(badRects).toBe(0);
+  await page.close();
+});
+
+test('a snapshot read from /metrics renders its bucket histogram and says it is estimated', async () => {
+  const h = 'stateful_executor_operation_duration_seconds';
+  const scrape = (n: number): string =>
+    [
+      `stateful_executor_operations_total{operation="getServiceState",status="success"} ${100 * n}`,
+      `${h}_bucket{operation="getServiceState",le="0.0005"} ${20 * n}`,
+      `${h}_bucket{operation="getServiceState",le="0.001"} ${70 * n}`,
+      `${h}_bucket{operation="getServiceState",le="0.005"} ${95 * n}`,
+      `${h}_bucket{operation="getServiceState",le="0.01"} ${95 * n}`,
+      `${h}_bucket{operation="getServiceState",le="+Inf"} ${100 * n}`,
+      `${h}_sum{operation="getServiceState"} ${0.2 * n}`,
+      `${h}_count{operation="getServiceState"} ${100 * n}`,
+      '',
+    ].join('\n');
+  const snapshot = fromExposition(scrape(1), scrape(11), 10);
+  const html = render({ snapshot, generatedAt: '2026-11-28T12:00:30.000Z' }, 'html');
+  const file = `${artifacts}exposition.html`;
+  writeFileSync(file, html);
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await page.goto(pathToFileURL(file).href);
+  await page.screenshot({ path: `${artifacts}exposition.png`, fullPage: true });
+  expect(requests).toHaveLength(1);
+  expect(
+    await page.getByRole('heading', { name: 'getServiceState', exact: true }).isVisible(),
+  ).toBe(true);
+  expect(await page.getByText('estimated from histogram buckets').first().isVisible()).toBe(true);
+  // Three non-empty buckets drawn; the +Inf samples are written above the axis.
+  const bars = page.locator('svg[aria-label$="latency histogram"] rect');
+  expect(await bars.count()).toBe(3);
+  expect(await page.locator('svg[aria-label$="latency histogram"]').textContent()).toMatch(
+    /\+50 above 10\.0 ms/,
+  );
   await page.close();
 });
