@@ -14,7 +14,7 @@ import type { Registrar } from './commands/shared.js';
 import { registerState } from './commands/state.js';
 import { registerWorkload } from './commands/workload.js';
 import { defineAction, type RunState } from './context.js';
-import { codeOf, exitCodeOf, ExitCodes, fieldOf, type ExitCode } from './errors.js';
+import { CliErrorCodes, codeOf, exitCodeOf, ExitCodes, fieldOf, type ExitCode } from './errors.js';
 import type { CliIo } from './io.js';
 import { colorsEnabled } from './output.js';
 
@@ -50,11 +50,18 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: 0, json: 
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // With --json, commander's own usage errors are JSON on stderr like every other error.
       outputError: (text, write) =>
-        write(colorsEnabled(io, 'stderr') ? `\u001b[31m${text}\u001b[39m` : text),
+        write(
+          state.json
+            ? `${JSON.stringify({ error: { code: CliErrorCodes.USAGE, message: text.trim().replace(/^error: /, '') } })}\n`
+            : colorsEnabled(io, 'stderr')
+              ? `\u001b[31m${text}\u001b[39m`
+              : text,
+        ),
     })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError(state.json ? false : '(add --help for usage)');
 
   program
     .description(

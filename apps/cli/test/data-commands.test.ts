@@ -269,6 +269,9 @@ describe('input rules and exit codes', () => {
     expect((await cli(['nope'])).code).toBe(2);
     expect((await cli(['link', 'get', 'ns'])).code).toBe(2);
     expect((await cli(['link', 'get', 'ns', 'u', 'room', '--bogus'])).code).toBe(2);
+    const json = await cli(['link', 'get', 'ns', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'SR_CLI_USAGE' } });
     const help = await cli(['link', 'set', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Examples:');
