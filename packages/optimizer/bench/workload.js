@@ -6,8 +6,8 @@
 // Prints throughputs, p99s and ratios, and writes a reporter report to docs/.
 //
 // Run: pnpm bench (root, builds first) or, after a build, node packages/optimizer/bench/workload.js
-// Env: BENCH_SECONDS (measured seconds per run, default 6), BENCH_TRIAL_MS (default 1000),
-// BENCH_ROUNDS (tune rounds per configuration, default 3).
+// Env: BENCH_SECONDS (seconds per side-by-side run, default 1.5), BENCH_SIDE_ROUNDS (default
+// 8), BENCH_TRIAL_MS (tune trial, default 800), BENCH_ROUNDS (tune rounds, default 3).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +19,9 @@ import { compare, runWorkload, DEFAULT_MIX } from '@stateful-route/analyzer';
 import { render } from '@stateful-route/reporter';
 import { applyActions, evaluate, tune } from '@stateful-route/optimizer';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 6);
-const trialMs = Number(process.env.BENCH_TRIAL_MS ?? 1000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 1.5);
+const sideRounds = Number(process.env.BENCH_SIDE_ROUNDS ?? 8);
+const trialMs = Number(process.env.BENCH_TRIAL_MS ?? 800);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const load = () => os.loadavg()[0].toFixed(1);
 const concurrency = 64;
@@ -65,57 +66,66 @@ const describeConfig = (d) =>
   `${d.scriptTransport}, ${d.autoPipelining ? 'pipelining' : 'no pipelining'}, ` +
   `${d.connections} conn${d.connections === 1 ? '' : 's'}, ${d.nearCache?.enabled ? 'near cache' : 'no cache'}`;
 
-async function measure(label, executor, prepare = false) {
-  await runWorkload(executor, { ...workload, durationMs: 1000, prepare });
-  const result = await runWorkload(executor, {
-    ...workload,
-    durationMs: seconds * 1000,
-    prepare: false,
-  });
-  const line = {
-    label,
-    config: describeConfig(executor.describe()),
+// CPU seconds redis-server has used (user + sys, main thread and children).
+const redisCpu = async () => {
+  const info = await admin.info('cpu');
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+};
+
+async function run(executor, durationMs, prepare = false) {
+  const redisBefore = await redisCpu();
+  const nodeBefore = process.cpuUsage();
+  const result = await runWorkload(executor, { ...workload, durationMs, prepare });
+  const node = process.cpuUsage(nodeBefore);
+  const cpuMs = (node.user + node.system) / 1000 + ((await redisCpu()) - redisBefore) * 1000;
+  return {
+    // CPU of this process and of redis-server per 1000 calls: what a call costs, whatever
+    // else the machine is doing (throughput on a shared machine depends on the neighbours).
+    cpuPerKCall: cpuMs / (result.operations / 1000),
+    // Deterministic for a given mix: round trips per call (near-cache hits make none), and
+    // time spent inside Redis per call (INFO commandstats, script bodies included).
+    roundTripsPerCall:
+      1 - (result.snapshot.executorStats?.nearCacheHits ?? 0) / Math.max(1, result.operations),
+    redisUsPerCall:
+      Object.values(result.snapshot.redis?.commandstats ?? {}).reduce((a, c) => a + c.usec, 0) /
+      result.operations,
     throughput: result.throughput,
     p99: p99(result.snapshot),
     errors: result.errors,
     hits: result.snapshot.executorStats?.nearCacheHits ?? 0,
     snapshot: result.snapshot,
   };
-  console.log(
-    `${label.padEnd(22)} ${fmt(line.throughput).padStart(8)} calls/s  p99 ${line.p99.toFixed(2).padStart(7)} ms  ` +
-      `errors ${line.errors}  near-cache hits ${fmt(line.hits)}  [${line.config}]  load ${load()}`,
-  );
-  return line;
 }
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 console.log(
   `stateful-route optimizer benchmark: redis-server ${server.url}, ${concurrency} calls in flight, ` +
-    `${seconds} s per run, mix ${JSON.stringify(DEFAULT_MIX)}, ${os.cpus().length} cores, load ${load()}`,
+    `mix ${JSON.stringify(DEFAULT_MIX)}, ${os.cpus().length} cores, load ${load()}`,
 );
 try {
-  // 1. The original way.
+  // 1. The original way, measured once to find what is wrong with it.
   const baselineExecutor = original('baseline');
-  const baseline = await measure('original (Go port)', baselineExecutor, true);
+  await run(baselineExecutor, 1000, true);
+  const first = await run(baselineExecutor, 3000);
+  const findings = evaluate({ snapshot: first.snapshot, description: baselineExecutor.describe() });
+  console.log(
+    `original: ${fmt(first.throughput)} calls/s, p99 ${first.p99.toFixed(2)} ms; findings: ` +
+      findings.map((f) => `${f.id} (${f.severity})`).join(', '),
+  );
 
-  // 2. The optimizer's findings on that run, applied to a fresh executor in the same state.
-  const findings = evaluate({
-    snapshot: baseline.snapshot,
-    description: baselineExecutor.describe(),
-  });
-  console.log(`findings: ${findings.map((f) => `${f.id} (${f.severity})`).join(', ')}`);
+  // 2. The findings' safe actions, applied to a second executor made the original way.
   const appliedExecutor = original('applied');
   const applied = await applyActions(appliedExecutor, findings);
   for (const a of applied) console.log(`  applied ${a.id}: ${a.outcome}, ${a.detail}`);
-  const withFindings = await measure('findings applied', appliedExecutor);
 
   // 3. Trials: every candidate configuration, the best by throughput within a p99 guard.
   const tunedExecutor = original('tuned');
-  const tuned = await tune(tunedExecutor, {
-    workload,
-    trialMs,
-    rounds,
-    p99GuardRatio: 1.5,
-  });
+  const tuned = await tune(tunedExecutor, { workload, trialMs, rounds, p99GuardRatio: 1.5 });
   for (const t of tuned.trials) {
     console.log(
       `  trial ${t.label.padEnd(46)} ${fmt(t.throughput).padStart(8)}/s (rounds ${t.rounds.map((r) => fmt(r)).join(', ')}) ` +
@@ -123,27 +133,69 @@ try {
     );
   }
   console.log(`tune: ${tuned.reason}`);
-  const winner = await measure('tuned (winner)', tunedExecutor);
 
-  // 4. The original again, to see how much the machine drifted during the run.
-  const baselineAgain = await measure('original, again', baselineExecutor);
-
-  const base = (baseline.throughput + baselineAgain.throughput) / 2;
-  const best = winner.throughput >= withFindings.throughput ? winner : withFindings;
-  const ratio = best.throughput / base;
+  // 4. Side by side: the three executors in alternating order (A B C, then C B A, ...), so
+  // that the machine's drift hits them alike; figures are medians over the rounds, ratios
+  // the medians of the per-round ratios.
+  const contenders = [
+    { label: 'original (Go port)', executor: baselineExecutor, runs: [] },
+    { label: 'findings applied', executor: appliedExecutor, runs: [] },
+    { label: 'tuned (winner)', executor: tunedExecutor, runs: [] },
+  ];
+  for (const c of contenders) await run(c.executor, 500); // warm
+  for (let round = 0; round < sideRounds; round++) {
+    const order = round % 2 ? [...contenders].reverse() : contenders;
+    for (const c of order) c.runs.push(await run(c.executor, seconds * 1000));
+  }
+  const lines = contenders.map((c) => {
+    const ratios = c.runs.map((r, i) => r.throughput / contenders[0].runs[i].throughput);
+    const byThroughput = [...c.runs].sort((a, b) => a.throughput - b.throughput);
+    return {
+      label: c.label,
+      config: describeConfig(c.executor.describe()),
+      throughput: median(c.runs.map((r) => r.throughput)),
+      p99: median(c.runs.map((r) => r.p99)),
+      errors: c.runs.reduce((a, r) => a + r.errors, 0),
+      hits: c.runs.reduce((a, r) => a + r.hits, 0),
+      ratio: median(ratios),
+      cpuPerKCall: median(c.runs.map((r) => r.cpuPerKCall)),
+      roundTripsPerCall: median(c.runs.map((r) => r.roundTripsPerCall)),
+      redisUsPerCall: median(c.runs.map((r) => r.redisUsPerCall)),
+      rounds: c.runs.map((r) => r.throughput),
+      snapshot: byThroughput[Math.floor(byThroughput.length / 2)].snapshot,
+    };
+  });
+  for (const l of lines) {
+    console.log(
+      `${l.label.padEnd(20)} ${fmt(l.throughput).padStart(8)} calls/s  p99 ${l.p99.toFixed(2).padStart(7)} ms  ` +
+        `${l.ratio.toFixed(2)}x  CPU ${l.cpuPerKCall.toFixed(1)} ms/1000 calls  ` +
+        `${l.roundTripsPerCall.toFixed(2)} round trips, ${l.redisUsPerCall.toFixed(2)} µs in Redis per call  ` +
+        `errors ${l.errors}  ` +
+        `near-cache hits ${fmt(l.hits)}  [${l.config}]  ` +
+        `rounds ${l.rounds.map((r) => fmt(r)).join(', ')}`,
+    );
+  }
+  const [baseline, withFindings, winner] = lines;
+  const best = winner.ratio >= withFindings.ratio ? winner : withFindings;
   console.log(
-    `\nthroughput: original ${fmt(base)} calls/s (mean of two runs), findings applied ${fmt(withFindings.throughput)} ` +
-      `(${(withFindings.throughput / base).toFixed(2)}x), tuned ${fmt(winner.throughput)} (${(winner.throughput / base).toFixed(2)}x)`,
+    `\nratio vs original (median of ${sideRounds} side-by-side rounds): findings applied ` +
+      `${withFindings.ratio.toFixed(2)}x, tuned ${winner.ratio.toFixed(2)}x; p99 ${baseline.p99.toFixed(2)} ms -> ` +
+      `${withFindings.p99.toFixed(2)} / ${winner.p99.toFixed(2)} ms`,
+  );
+  const cpuRatio = (l) => baseline.cpuPerKCall / l.cpuPerKCall;
+  console.log(
+    `round trips per call: original ${baseline.roundTripsPerCall.toFixed(2)}, findings applied ` +
+      `${withFindings.roundTripsPerCall.toFixed(2)}, tuned ${winner.roundTripsPerCall.toFixed(2)}; µs inside Redis per call: ` +
+      `${baseline.redisUsPerCall.toFixed(2)}, ${withFindings.redisUsPerCall.toFixed(2)}, ${winner.redisUsPerCall.toFixed(2)}`,
   );
   console.log(
-    `p99: original ${baseline.p99.toFixed(2)} / ${baselineAgain.p99.toFixed(2)} ms, findings applied ${withFindings.p99.toFixed(2)} ms, tuned ${winner.p99.toFixed(2)} ms`,
+    `CPU per 1000 calls (node + redis-server): original ${baseline.cpuPerKCall.toFixed(1)} ms, ` +
+      `findings applied ${withFindings.cpuPerKCall.toFixed(1)} ms (${cpuRatio(withFindings).toFixed(2)}x fewer), ` +
+      `tuned ${winner.cpuPerKCall.toFixed(1)} ms (${cpuRatio(winner).toFixed(2)}x fewer)`,
   );
-  console.log(`ratio (best of applied/tuned vs original): ${ratio.toFixed(2)}x`);
 
   // 5. The report: the best run compared with the original, with the findings of the original.
-  const comparison = compare(baseline.snapshot, best.snapshot, {
-    thresholds: ['errorRate<0.1%'],
-  });
+  const comparison = compare(baseline.snapshot, best.snapshot, { thresholds: ['errorRate<0.1%'] });
   const generatedAt = new Date().toISOString();
   const report = {
     title: `Optimizer benchmark: ${best.label} vs the original Go port's configuration`,
@@ -153,8 +205,10 @@ try {
     generatedAt,
   };
   const rows = [
-    baseline,
-    withFindings,
+    ...lines.map((l) => ({
+      ...l,
+      config: `${l.config}; ${l.ratio.toFixed(2)}x (rounds: ${l.rounds.map((r) => fmt(r)).join(', ')})`,
+    })),
     ...tuned.trials.map((t) => ({
       label: `trial: ${t.label}`,
       config: `${t.verdict} (rounds: ${t.rounds.map((r) => fmt(r)).join(', ')})`,
@@ -163,30 +217,40 @@ try {
       errors: t.errors,
       hits: t.nearCacheHits,
     })),
-    winner,
-    baselineAgain,
   ];
   const summary = [
     '# Optimizer benchmark',
     '',
     `Generated ${generatedAt} by \`pnpm bench\` (packages/optimizer/bench/workload.js): ` +
-      `redis-server ${server.url.replace(/:\d+$/, '')} on this machine, ${concurrency} calls in flight, ` +
-      `${seconds} s per measured run, tune trials of ${trialMs} ms x ${rounds} rounds (median), ` +
-      `Node ${process.version}, ${os.cpus().length} cores shared by client and server ` +
-      `(1-minute load average at the end: ${load()}). Mix: ${Object.entries(DEFAULT_MIX)
+      `redis-server on this machine, ${concurrency} calls in flight, Node ${process.version}, ` +
+      `${os.cpus().length} cores shared by client, server and whatever else runs (1-minute load ` +
+      `average at the end: ${load()}). Side by side: ${sideRounds} rounds of ${seconds} s per ` +
+      `executor in alternating order; tune trials of ${trialMs} ms x ${rounds} rounds (median). ` +
+      `Mix: ${Object.entries(DEFAULT_MIX)
         .map(([op, w]) => `${op} ${w}%`)
         .join(', ')}.`,
     '',
-    `**${ratio.toFixed(2)}x** the original's throughput (${fmt(best.throughput)} vs ${fmt(base)} calls/s, ` +
-      `p99 ${best.p99.toFixed(2)} vs ${baseline.p99.toFixed(2)} ms) with: ${best.config}.`,
+    `**${best.ratio.toFixed(2)}x** the original's throughput (median of per-round ratios; ` +
+      `${fmt(best.throughput)} vs ${fmt(baseline.throughput)} calls/s, p99 ${best.p99.toFixed(2)} vs ` +
+      `${baseline.p99.toFixed(2)} ms) with: ${best.config}.`,
     '',
     `Tune: ${tuned.reason}`,
     '',
-    '| run | calls/s | p99 ms | errors | near-cache hits | configuration / verdict |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    `CPU per 1000 calls (this process + redis-server, median): original ${baseline.cpuPerKCall.toFixed(1)} ms, ` +
+      `findings applied ${withFindings.cpuPerKCall.toFixed(1)} ms (${cpuRatio(withFindings).toFixed(2)}x fewer), ` +
+      `tuned ${winner.cpuPerKCall.toFixed(1)} ms (${cpuRatio(winner).toFixed(2)}x fewer). On a machine where ` +
+      `client and server saturate the cores, throughput follows this cost.`,
+    '',
+    `Round trips per call ${baseline.roundTripsPerCall.toFixed(2)} (original) -> ` +
+      `${withFindings.roundTripsPerCall.toFixed(2)} (findings applied) / ${winner.roundTripsPerCall.toFixed(2)} (tuned); ` +
+      `time inside Redis per call ${baseline.redisUsPerCall.toFixed(2)} -> ${withFindings.redisUsPerCall.toFixed(2)} / ` +
+      `${winner.redisUsPerCall.toFixed(2)} µs.`,
+    '',
+    '| run | calls/s | p99 ms | CPU ms / 1000 calls | round trips / call | errors | near-cache hits | configuration / verdict |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${fmt(r.throughput)} | ${Number(r.p99).toFixed(2)} | ${r.errors} | ${fmt(r.hits)} | ${r.config} |`,
+        `| ${r.label} | ${fmt(r.throughput)} | ${Number(r.p99).toFixed(2)} | ${r.cpuPerKCall === undefined ? '' : r.cpuPerKCall.toFixed(1)} | ${r.roundTripsPerCall === undefined ? '' : r.roundTripsPerCall.toFixed(2)} | ${r.errors} | ${fmt(r.hits)} | ${r.config} |`,
     ),
     '',
     '---',
