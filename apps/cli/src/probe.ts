@@ -11,7 +11,15 @@ import type { CommandContext } from './context.js';
 export function benchNamespace(ctx: CommandContext, backend: RedisBackend): string {
   const namespace = `stateful-route-bench-${randomBytes(4).toString('hex')}`;
   ctx.onClose(async () => {
-    await deleteNamespace(backend.client, namespace);
+    try {
+      await deleteNamespace(backend.client, namespace);
+    } catch (error) {
+      // The outcome is already printed; say what is left behind rather than fail the command.
+      ctx.out.note(
+        `could not delete the keys of ${namespace} (${(error as Error).message}): ` +
+          `delete sf:{${namespace}:* by hand`,
+      );
+    }
   });
   return namespace;
 }

@@ -85,6 +85,37 @@ describe('bench', () => {
     expect(holding.code).toBe(0);
   });
 
+  it('runs on a Redis Cluster and deletes its keys on every master', async () => {
+    const seeds = inject('clusterSeeds');
+    const nodes = seeds.map((seed) => `${seed.host}:${seed.port}`).join(',');
+    const result = await cli([
+      'bench',
+      '--duration',
+      '500ms',
+      '--concurrency',
+      '8',
+      '--redis-cluster',
+      nodes,
+      '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as BenchJson;
+    expect(json.errors).toBe(0);
+    expect(json.operations).toBeGreaterThan(0);
+    for (const seed of seeds) {
+      const node = new Redis({ host: seed.host, port: seed.port });
+      try {
+        expect(await node.scan('0', 'MATCH', `sf:{${json.namespace}:*`, 'COUNT', 100_000)).toEqual([
+          '0',
+          [],
+        ]);
+      } finally {
+        await node.quit();
+      }
+    }
+  });
+
   it('refuses bad options before running (exit 2)', async () => {
     const cases = [
       ['--threshold', 'p99<<5ms'],
