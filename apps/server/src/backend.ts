@@ -35,6 +35,7 @@ export function createBackend(
     // SR_REDIS_TIMEOUT, so requests fail fast during an outage instead of hanging.
     commandTimeout: config.commandTimeoutMs,
     connectionName: 'stateful-route-server',
+    enableAutoPipelining: config.autoPipelining,
   };
   if (config.redisUrl) {
     const url = config.redisUrl;
@@ -53,7 +54,11 @@ export function createBackend(
   }
   if (config.redisCluster) {
     const seeds = config.redisCluster;
-    const make = () => new Cluster(seeds, { redisOptions }).on('error', onClientError);
+    const make = () =>
+      new Cluster(seeds, {
+        redisOptions,
+        enableAutoPipelining: config.autoPipelining,
+      }).on('error', onClientError);
     const client = make();
     return {
       executor: createRedisExecutor({

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       bodyLimit: 65536,
       maxBatch: 1000,
       commandTimeoutMs: 1000,
+      autoPipelining: true,
       logLevel: 'info',
     });
     expect(config([])).toEqual(DEFAULT_CONFIG);
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       STATEFUL_ROUTE_BODY_LIMIT: '2048',
       STATEFUL_ROUTE_MAX_BATCH: '10',
       STATEFUL_ROUTE_COMMAND_TIMEOUT_MS: '250',
+      STATEFUL_ROUTE_AUTO_PIPELINING: 'off',
       LOG_LEVEL: 'warn',
     };
     expect(config([], env)).toEqual({
@@ -57,10 +59,21 @@ describe('loadConfig', () => {
       bodyLimit: 2048,
       maxBatch: 10,
       commandTimeoutMs: 250,
+      autoPipelining: false,
       logLevel: 'warn',
     });
     const flags = config(
-      ['--port', '0', '--token=flag-token-456', '--max-batch', '5', '--log-level', 'silent'],
+      [
+        '--port',
+        '0',
+        '--token=flag-token-456',
+        '--max-batch',
+        '5',
+        '--log-level',
+        'silent',
+        '--auto-pipelining',
+        'on',
+      ],
       env,
     );
     expect(flags).toMatchObject({
@@ -100,6 +113,7 @@ describe('loadConfig', () => {
     [['--max-batch', '0'], '--max-batch'],
     [['--command-timeout-ms', '1.5'], '--command-timeout-ms'],
     [['--log-level', 'loud'], '--log-level'],
+    [['--auto-pipelining', 'maybe'], '--auto-pipelining'],
     [['--host', ' '], '--host'],
     [['--token', 'short'], '--token'],
     [['--token', 'has a space in it'], '--token'],
