@@ -39,6 +39,19 @@ interface Case {
   bare: Call;
 }
 
+// CPU time, not wall time: on a shared machine other processes stretch wall time, while
+// the CPU this process spends per call is what the executor adds.
+async function cpuPerCall(call: Call, calls: number): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < calls; i += IN_FLIGHT) {
+    const batch: Promise<unknown>[] = new Array(IN_FLIGHT);
+    for (let k = 0; k < IN_FLIGHT; k++) batch[k] = call(i + k);
+    await Promise.all(batch);
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -167,6 +180,38 @@ async function main(): Promise<void> {
       `setLinkedPod, ${inFlight} in flight: evalsha transport is ${speedup.toFixed(2)}x the eval transport`,
     );
   }
+  // Node's CPU per call against the real server: when the client process is the bottleneck
+  // (as it is near 7 to 8 us of CPU per Redis call), throughput goes as its inverse.
+  const cpu = new Map<string, number[]>();
+  for (let round = 0; round <= 3; round++) {
+    for (const c of cases) {
+      for (const [who, call] of [
+        ['bare', c.bare],
+        ['executor', c.executor],
+      ] as const) {
+        const us = await cpuPerCall((i) => call(counter + i), 64 * 100);
+        counter += 64 * 100;
+        if (round === 0) continue; // warm-up
+        const list = cpu.get(`${c.name}|${who}`) ?? [];
+        list.push(us);
+        cpu.set(`${c.name}|${who}`, list);
+      }
+    }
+  }
+  console.log('\nnode CPU per call against redis-server (64 in flight, median of 3 rounds):');
+  console.table(
+    cases.map((c) => {
+      const bare = median(cpu.get(`${c.name}|bare`)!);
+      const executor = median(cpu.get(`${c.name}|executor`)!);
+      return {
+        operation: c.name,
+        'bare ioredis CPU us': Number(bare.toFixed(2)),
+        'executor CPU us': Number(executor.toFixed(2)),
+        'bare/executor (CPU-bound throughput ratio)': Number((bare / executor).toFixed(3)),
+      };
+    }),
+  );
+
   const stats = evalsha.stats();
   console.log(
     `executor stats (evalsha): ${stats.scriptCallsBySha} calls by SHA, ${stats.noscriptReloads} NOSCRIPT reloads`,
@@ -227,30 +272,22 @@ async function overheadOnStub(): Promise<void> {
     ],
   ];
   const micros = new Map<string, number[]>();
-  let counter = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME_MS, warmup: round === 0, warmupTime: 100 });
+  for (let round = 0; round <= ROUNDS; round++) {
     for (const [name, bare, ex] of pairs) {
       for (const [who, call] of [
         ['bare', bare],
         ['executor', ex],
       ] as const) {
-        bench.add(`${name}|${who}`, () => {
-          const calls: Promise<unknown>[] = new Array(IN_FLIGHT);
-          for (let k = 0; k < IN_FLIGHT; k++) calls[k] = call(counter++);
-          return Promise.all(calls);
-        });
+        const us = await cpuPerCall(call, 64 * 1500);
+        if (round === 0) continue; // warm-up
+        const list = micros.get(`${name}|${who}`) ?? [];
+        list.push(us);
+        micros.set(`${name}|${who}`, list);
       }
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const list = micros.get(task.name) ?? [];
-      list.push((task.result as { period: number }).period * (1000 / IN_FLIGHT));
-      micros.set(task.name, list);
     }
   }
   console.log(
-    '\nexecutor CPU per call on a client stub (64 in flight, median of rounds, microseconds):',
+    '\nexecutor CPU per call on a client stub (64 in flight, median of rounds, microseconds of CPU):',
   );
   console.table(
     pairs.map(([name]) => {
