@@ -116,6 +116,25 @@ describe('bench', () => {
     }
   });
 
+  it('stops early on Ctrl-C (the abort signal), prints what it measured and deletes its keys', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    // Ten minutes unless stopped: the test would time out if the signal were ignored.
+    const result = await cli(
+      ['bench', '--duration', '10m', '--concurrency', '8', '--redis', url, '--json'],
+      {
+        signal: controller.signal,
+      },
+    );
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as BenchJson;
+    expect(json.operations).toBeGreaterThan(0);
+    expect(await redis.scan('0', 'MATCH', `sf:{${json.namespace}:*`, 'COUNT', 100_000)).toEqual([
+      '0',
+      [],
+    ]);
+  });
+
   it('refuses bad options before running (exit 2)', async () => {
     const cases = [
       ['--threshold', 'p99<<5ms'],

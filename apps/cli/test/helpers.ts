@@ -10,7 +10,12 @@ export interface MemoryIo extends CliIo {
 }
 
 export function memoryIo(
-  options: { env?: Record<string, string>; stdoutTTY?: boolean; stderrTTY?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    stdoutTTY?: boolean;
+    stderrTTY?: boolean;
+    signal?: AbortSignal;
+  } = {},
 ): MemoryIo {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -19,6 +24,7 @@ export function memoryIo(
     stderr: { write: (chunk: string) => stderr.push(chunk) },
     env: options.env ?? {},
     isTTY: { stdout: options.stdoutTTY ?? false, stderr: options.stderrTTY ?? false },
+    ...(options.signal ? { signal: options.signal } : {}),
     out: () => stdout.join(''),
     err: () => stderr.join(''),
   };
