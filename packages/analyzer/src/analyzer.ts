@@ -253,7 +253,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       };
       operations.set(sample.operation, totals);
     }
-    totals.histogram.recordValue(us);
+    totals.histogram.record(us);
     totals.count += 1;
     if (sample.errorType) {
       totals.errors += 1;
@@ -277,7 +277,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       };
       slice.operations.set(sample.operation, entry);
     }
-    entry.histogram.recordValue(us);
+    entry.histogram.record(us);
     entry.count += 1;
     if (sample.errorType) {
       entry.errors += 1;
@@ -367,7 +367,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
           t,
           count: entry.count,
           errors: entry.errors,
-          p99: Math.round(entry.histogram.getValueAtPercentile(99)) / 1000,
+          p99: Math.round(entry.histogram.valueAtPercentile(99)) / 1000,
         });
         if (windowHistogram) {
           windowHistogram.add(entry.histogram);

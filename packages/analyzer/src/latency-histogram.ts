@@ -1,9 +1,8 @@
 /**
- * Latency recording in microseconds on an HDR histogram (hdr-histogram-js, its pure
- * JavaScript build: no WebAssembly needed), and the conversions to the snapshot's
- * summary and compact forms.
+ * Latency recording in microseconds on an HDR histogram, and the conversions to the
+ * snapshot's summary and compact forms.
  */
-import hdr from 'hdr-histogram-js';
+import { HdrHistogram } from './hdr.js';
 import type { CompactHistogram, LatencySummary } from './snapshot.js';
 
 /** One hour in microseconds: anything slower is clamped (an operation that slow is an outage). */
@@ -12,8 +11,8 @@ export const MAX_TRACKABLE_US = 3_600_000_000;
 /** Buckets per decade of the compact histogram's logarithmic scale. */
 export const COMPACT_BUCKETS_PER_DECADE = 50;
 
-/** The histogram type used everywhere (typed-array backed, iterable). */
-export type Hdr = InstanceType<typeof hdr.Int32Histogram>;
+/** The histogram type used everywhere. */
+export type Hdr = HdrHistogram;
 
 /**
  * A new HDR histogram from 1 µs to one hour. Three significant digits (0.1% error) for the
@@ -21,7 +20,7 @@ export type Hdr = InstanceType<typeof hdr.Int32Histogram>;
  * eighth of the memory).
  */
 export function createHdr(significantDigits: 2 | 3 = 3): Hdr {
-  return new hdr.Int32Histogram(1, MAX_TRACKABLE_US, significantDigits);
+  return new HdrHistogram(significantDigits);
 }
 
 /** Milliseconds (fractional) -> integer microseconds clamped to the trackable range. */
@@ -49,19 +48,18 @@ export function summarize(histogram: Hdr): LatencySummary {
       max: 0,
     };
   }
-  const at = (p: number): number => round3(histogram.getValueAtPercentile(p) / 1000);
+  const at = (p: number): number => round3(histogram.valueAtPercentile(p) / 1000);
   return {
     unit: 'ms',
     estimated: false,
-    // minNonZeroValue ignores 0 µs samples; a histogram with only zeros reports 0.
-    min: histogram.getValueAtPercentile(0) === 0 ? 0 : round3(histogram.minNonZeroValue / 1000),
+    min: round3(histogram.min / 1000),
     mean: round3(histogram.mean / 1000),
     p50: at(50),
     p90: at(90),
     p95: at(95),
     p99: at(99),
     p999: at(99.9),
-    max: round3(histogram.maxValue / 1000),
+    max: round3(histogram.max / 1000),
   };
 }
 
@@ -78,18 +76,11 @@ export function compactBound(us: number): number {
 /** Re-buckets an HDR histogram on the fixed logarithmic scale shared by live snapshots. */
 export function toCompact(histogram: Hdr): CompactHistogram {
   const byBound = new Map<number, number>();
-  if (histogram.totalCount > 0) {
-    const iterator = histogram.recordedValuesIterator;
-    iterator.reset();
-    while (iterator.hasNext()) {
-      const step = iterator.next();
-      const count = step.countAddedInThisIterationStep;
-      if (count === 0) continue;
-      // The iterator reports the highest value equivalent to the recorded ones.
-      const bound = compactBound(step.valueIteratedTo);
-      byBound.set(bound, (byBound.get(bound) ?? 0) + count);
-    }
-  }
+  // Each HDR bucket goes whole into the compact bucket holding its highest value.
+  histogram.forEachBucket((highest, count) => {
+    const bound = compactBound(highest);
+    byBound.set(bound, (byBound.get(bound) ?? 0) + count);
+  });
   const bounds = [...byBound.keys()].sort((a, b) => a - b);
   return {
     unit: 'us',

@@ -227,10 +227,21 @@ export async function runWorkload(
     }
   };
 
+  // An in-memory backend, or one that fails fast, settles in microtasks only, which would
+  // starve timers (progress, abort, the caller's own). Every worker waits on ONE shared
+  // setImmediate: if each yielded on its own, every resumed worker would run its own 10 ms
+  // of microtasks inside the same check phase and timers would wait 64 times as long.
+  let lastYield = performance.now();
+  let gate: Promise<void> | undefined;
+  const pause = (): Promise<void> =>
+    (gate ??= yieldToEventLoop().then(() => {
+      gate = undefined;
+      lastYield = performance.now();
+    }));
+
   const worker = async (index: number): Promise<void> => {
     // Distinct, reproducible streams per worker.
     const random = createRandom((seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0);
-    let lastYield = performance.now();
     while (!stopped()) {
       try {
         await call(random);
@@ -239,12 +250,7 @@ export async function runWorkload(
         completed += 1;
         failed += 1;
       }
-      // An in-memory backend or one that fails fast settles in microtasks only, which
-      // would starve timers (progress, abort, the caller's own): give the loop a turn.
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      if (performance.now() - lastYield > YIELD_EVERY_MS) await pause();
     }
   };
 
