@@ -28,14 +28,14 @@ const VERSION = (
 const EXIT_HELP = `
 Exit codes:
   0  ok
-  1  findings or a failed threshold (bench --baseline, doctor)
+  1  findings or a failed check (bench and report with --baseline/--threshold, doctor)
   2  usage error (bad flag or argument, input rules of the contract, no target)
   3  target unreachable (Redis, the server or a metrics URL; connection or timeout)
   4  any other error
 
 Data is only changed by the sub-commands that say "(writes)": state set, workload set,
-link set|try|set-if-absent|remove. bench writes only under its own namespace
-(stateful-route-bench-<random>) and deletes those keys when it ends.
+link set|try|set-if-absent|remove. bench, doctor and tune write only under a namespace
+of their own (stateful-route-bench-<random>) and delete its keys when they end.
 `;
 
 /**
