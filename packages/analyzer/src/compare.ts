@@ -193,7 +193,12 @@ export function compare(
         reasons: [before ? 'not measured in the current run' : 'new in the current run'],
       };
     }
-    const latencyTest = mannWhitney(binned(before.histogram), binned(after.histogram));
+    // Ranks are only meaningful over shared bucket bounds: a live histogram (log scale) and
+    // an exposition one (Prometheus buckets) cannot be ranked against each other.
+    const comparable = (before.histogram.scheme ?? 'log') === (after.histogram.scheme ?? 'log');
+    const latencyTest = comparable
+      ? mannWhitney(binned(before.histogram), binned(after.histogram))
+      : null;
     const throughputTest = welchT(sliceRates(baseline, before), sliceRates(current, after));
     const change = {
       throughput: relative(after.throughput, before.throughput),
@@ -201,9 +206,11 @@ export function compare(
       p95: relative(after.latency.p95, before.latency.p95),
       p99: relative(after.latency.p99, before.latency.p99),
     };
-    const latencySignificant = latencyTest.pValue < alpha;
+    const latencySignificant = latencyTest !== null && latencyTest.pValue < alpha;
     const throughputSignificant = throughputTest !== null && throughputTest.pValue < alpha;
-    const reasons: string[] = [];
+    const reasons: string[] = comparable
+      ? []
+      : ['latency histograms use different buckets (live vs /metrics): no latency test'];
     let worse = false;
     let better = false;
     if (latencySignificant) {
@@ -241,7 +248,7 @@ export function compare(
       change,
       latencyTest,
       throughputTest,
-      pValue: latencyTest.pValue,
+      pValue: latencyTest?.pValue ?? 1,
       significant: latencySignificant || throughputSignificant,
       verdict: worse ? 'regression' : better ? 'improvement' : 'unchanged',
       reasons,

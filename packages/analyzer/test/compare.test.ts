@@ -186,3 +186,23 @@ test('a value that is not a version-1 snapshot is refused', () => {
   );
   expect(() => compare(null as never, snapshot)).toThrow(/baseline is not an object/);
 });
+
+test('live and exposition histograms are not ranked against each other', () => {
+  const baseline = run(1);
+  const current = structuredClone(baseline);
+  for (const op of Object.values(current.operations)) {
+    op.histogram = {
+      unit: 'us',
+      scheme: 'buckets',
+      bounds: [1000, 5000],
+      counts: [1, op.count - 1],
+      overflow: 0,
+    };
+  }
+  const result = compare(baseline, current);
+  for (const op of result.operations) {
+    expect(op.latencyTest).toBeNull();
+    expect(op.pValue).toBe(1);
+    expect(op.reasons[0]).toMatch(/different buckets/);
+  }
+});
