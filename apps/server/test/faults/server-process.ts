@@ -118,3 +118,10 @@ export function connectionStatus(metrics: string): Record<string, number> {
   }
   return out;
 }
+
+/** The p-th percentile (0..1) of some durations. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
