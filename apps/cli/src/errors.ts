@@ -105,11 +105,10 @@ export function exitCodeOfCode(code: string, status?: number): ExitCode {
   if (UNREACHABLE_CODES.has(code) || code === CliErrorCodes.UNREACHABLE) {
     return ExitCodes.UNREACHABLE;
   }
-  if (code.startsWith('SR_')) return ExitCodes.OTHER;
-  // A code we do not know (the server's framework, a proxy): the status says enough. A 400
-  // or 413 is a request the server could not take; a 502-504 means it cannot reach its
-  // backend, or a proxy cannot reach it.
-  if (status === 400 || status === 413) return ExitCodes.USAGE;
+  // Any other code: the server's own (`SR_BODY_TOO_LARGE`, `SR_UNSUPPORTED_MEDIA_TYPE`, ...)
+  // or a proxy's. The status says enough: a 400, 413 or 415 is a request the server could
+  // not take; a 502-504 means it cannot reach its backend, or a proxy cannot reach it.
+  if (status === 400 || status === 413 || status === 415) return ExitCodes.USAGE;
   if (status === 502 || status === 503 || status === 504) return ExitCodes.UNREACHABLE;
   return ExitCodes.OTHER;
 }
