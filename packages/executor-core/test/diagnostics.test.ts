@@ -113,7 +113,11 @@ describe.each(BACKENDS)('operation tracing on %s', (backend) => {
       expect(message.backend).toBe(h.executor.backend);
       expect(message.error).toBeUndefined();
       expect(message.errorCode).toBeUndefined();
-      if (phase === 'asyncEnd') expect(message.duration).toBeGreaterThan(0);
+      // Set when the call settles; a memory call may settle within the timer's resolution.
+      if (phase === 'asyncEnd') {
+        if (backend === 'memory') expect(message.duration).toBeGreaterThanOrEqual(0);
+        else expect(message.duration).toBeGreaterThan(0);
+      }
     }
     const items = (operation: string) =>
       mine.find((s) => s.message.operation === operation)!.message.items;
