@@ -103,6 +103,10 @@ class RequestLogController extends LogController {
 
 const SCRIPT_RETRY_MS = 1000;
 
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
 /**
  * Builds the server without listening: routes under `/v1`, `/metrics`, `/healthz`,
  * `/readyz` and `/docs/openapi.json`, one error handler, HTTP and executor metrics.
@@ -181,7 +185,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     void reply.code(404).send({
       error: {
         code: ServerErrorCodes.NOT_FOUND,
-        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+        message: `no route for ${request.method} ${truncate(request.url.split('?')[0]!, 200)}`,
       },
     });
   });

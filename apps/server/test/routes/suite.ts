@@ -692,6 +692,9 @@ export function routeSuite(backend: BackendName): void {
           { method: 'DELETE', url: link('u1', 'room') },
           { method: 'GET', url: `${base()}/users/u1/links` },
           { method: 'POST', url: `${base()}/services/room/links/query`, payload: { uids: ['u1'] } },
+          { method: 'GET', url: '/v1/report?format=html' },
+          { method: 'GET', url: '/v1/optimizations' },
+          { method: 'POST', url: '/v1/optimizations/apply', payload: {} },
           // Auth comes before parsing: an oversize body without a token is still a 401.
           put(`${base()}/services/room/pods/1/state`, { state: 'x'.repeat(70 * 1024) }),
         ];
