@@ -63,7 +63,7 @@ svg .legend { font-size: 11px; fill: var(--fg); } svg .grid { stroke: var(--line
 .finding { border: 1px solid var(--line); border-left-width: 6px; border-radius: 6px; padding: 10px 14px; margin: 10px 0; }
 .finding.critical { border-left-color: var(--bad); } .finding.warning { border-left-color: var(--warn); }
 .finding.info { border-left-color: #0969da; }
-.finding h3 { font-family: inherit; } .finding table { margin: 6px 0; }
+.finding h3, .details h3 { font-family: inherit; margin-top: 14px; } .finding table { margin: 6px 0; }
 .sev { text-transform: uppercase; font-size: 11px; font-weight: 700; margin-right: 6px; }
 .note { color: var(--muted); font-style: italic; margin: 8px 0 0; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
@@ -315,7 +315,7 @@ function detailsSection(snapshot: AnalysisSnapshot): string {
         .join('')}</tbody></table>`,
     );
   }
-  return parts.length ? `<section><h2>Details</h2>${parts.join('')}</section>` : '';
+  return parts.length ? `<section class="details"><h2>Details</h2>${parts.join('')}</section>` : '';
 }
 
 /** Renders the self-contained HTML report. */
