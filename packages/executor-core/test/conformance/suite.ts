@@ -19,16 +19,18 @@ import {
   recordCommands,
   type BackendName,
   type Harness,
+  type HarnessOptions,
 } from '../helpers/harness.js';
 
 const SVC = 'room';
 
-export function conformanceSuite(backend: BackendName): void {
-  describe(`conformance on ${backend}`, () => {
+export function conformanceSuite(backend: BackendName, options: HarnessOptions = {}): void {
+  const label = options.autoPipelining ? `${backend} with auto-pipelining` : backend;
+  describe(`conformance on ${label}`, () => {
     let h: Harness;
     let ex: StatefulExecutor;
     beforeAll(async () => {
-      h = await createHarness(backend);
+      h = await createHarness(backend, options);
       ex = h.executor;
     });
     afterAll(async () => {

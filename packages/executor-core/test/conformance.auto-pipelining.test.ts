@@ -1,0 +1,6 @@
+import { conformanceSuite } from './conformance/suite.js';
+
+// ioredis auto-pipelining changes how commands are queued and batched (per node on a
+// Cluster): the contract must hold the same way.
+conformanceSuite('standalone', { autoPipelining: true });
+conformanceSuite('cluster', { autoPipelining: true });
