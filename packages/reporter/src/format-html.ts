@@ -6,7 +6,12 @@
  */
 import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
-import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
+import {
+  describeOperationExtras,
+  describeRedisShare,
+  describeSetup,
+  describeSpan,
+} from './provenance.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
 import type { ReportStatus } from './summary.js';
 import { escapeHtml, histogramChart, PALETTE, percentileChart, timelineChart } from './svg.js';
@@ -117,7 +122,9 @@ function operationsTable(snapshot: AnalysisSnapshot): string {
   );
   return `<p class="meta">Latency in ms${estimated ? ', estimated from histogram buckets' : ''}.</p><table><thead>${row(
     ['operation', 'calls', 'ops/s', 'errors', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'].map(th),
-  )}</thead><tbody>${rows.join('')}</tbody></table>`;
+  )}</thead><tbody>${rows.join('')}</tbody></table>${describeOperationExtras(snapshot)
+    .map((text) => `<p class="meta">${e(text)}</p>`)
+    .join('')}`;
 }
 
 /** Drops a last slice much shorter than the others (it would read as a fall in throughput). */

@@ -4,7 +4,12 @@
  */
 import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
-import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
+import {
+  describeOperationExtras,
+  describeRedisShare,
+  describeSetup,
+  describeSpan,
+} from './provenance.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
 import type { ReportStatus } from './summary.js';
 import {
@@ -269,6 +274,9 @@ export function renderMarkdown(report: Report, generatedAt: string): string {
   ];
   if (report.snapshot) {
     lines.push('## Operations', '', ...operationsTable(report.snapshot), '');
+    for (const text of describeOperationExtras(report.snapshot)) {
+      lines.push(escapeMarkdown(text), '');
+    }
   }
   if (report.comparison) lines.push(...comparisonLines(report.comparison));
   if (report.comparison) lines.push(...thresholdLines(report.comparison));

@@ -5,7 +5,12 @@
 import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
 import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
-import { describeRedisShare, describeSetup, describeSpan } from './provenance.js';
+import {
+  describeOperationExtras,
+  describeRedisShare,
+  describeSetup,
+  describeSpan,
+} from './provenance.js';
 import {
   formatBytes,
   formatInteger,
@@ -121,6 +126,7 @@ function operationsSection(snapshot: AnalysisSnapshot): string[] {
       rows,
       ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
+    ...describeOperationExtras(snapshot).flatMap((text) => wrap(text, TEXT_WIDTH, '  ')),
   ];
 }
 

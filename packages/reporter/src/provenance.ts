@@ -3,7 +3,7 @@
  * format so that they say the same thing.
  */
 import type { AnalysisSnapshot } from '@stateful-route/analyzer';
-import { formatMs, formatPercent, formatSeconds } from './units.js';
+import { formatBytes, formatMs, formatPercent, formatSeconds } from './units.js';
 
 /** `Measured 2026-... to 2026-... (10.0 s), live from executor "bench".` */
 export function describeSpan(snapshot: AnalysisSnapshot): string {
@@ -56,4 +56,27 @@ export function describeRedisShare(snapshot: AnalysisSnapshot): string | undefin
     ? ` with up to ${snapshot.concurrency.maxInFlight} calls in flight`
     : '';
   return `Per call, Redis spent ${perCallUs.toFixed(1)} µs executing commands on average, while the client observed ${formatMs(clientMs)} (mean): the other ${formatPercent(1 - perCallUs / 1000 / clientMs)} is network, queueing${inFlight} and client work.`;
+}
+
+/**
+ * Short remarks on figures that only some snapshots have: near-cache hits per operation,
+ * and heap allocation per call of operations timed with `analyzeOperation`.
+ */
+export function describeOperationExtras(snapshot: AnalysisSnapshot): string[] {
+  const lines: string[] = [];
+  const cached = Object.entries(snapshot.operations)
+    .filter(([, o]) => o.cached > 0)
+    .map(([name, o]) => `${name} ${formatPercent(o.cached / o.count)}`);
+  if (cached.length > 0) {
+    lines.push(`Served from the near cache without a round trip: ${cached.join(', ')} of calls.`);
+  }
+  const allocation = Object.entries(snapshot.operations)
+    .filter(([, o]) => o.allocation !== undefined)
+    .map(([name, o]) => `${name} ${formatBytes(o.allocation?.meanBytes ?? 0)}`);
+  if (allocation.length > 0) {
+    lines.push(
+      `Heap allocated per call (signed heapUsed delta; negative when a GC ran during the call): ${allocation.join(', ')}.`,
+    );
+  }
+  return lines;
 }

@@ -169,3 +169,19 @@ test('user-supplied names are escaped in markdown and html', () => {
   const markdown = render({ snapshot, generatedAt: GENERATED_AT }, 'markdown');
   expect(markdown).toContain('`<img src=x onerror=alert(1)>\\|x`');
 });
+
+test('near-cache hits and allocation per call are shown when the snapshot has them', () => {
+  const snapshot = current();
+  snapshot.operations.getServiceState!.cached = Math.round(
+    snapshot.operations.getServiceState!.count * 0.9,
+  );
+  snapshot.operations.loadUser = {
+    ...snapshot.operations.getWorkloadState!,
+    allocation: { meanBytes: -2048, totalBytes: -4096 },
+  };
+  for (const format of ['text', 'markdown', 'html'] as const) {
+    const out = render({ snapshot, generatedAt: GENERATED_AT }, format).replace(/\s+/g, ' ');
+    expect(out, format).toMatch(/near cache without a round trip: getServiceState 90% of calls/);
+    expect(out, format).toMatch(/negative when a GC ran during the call\)?: loadUser -2\.0 KiB/);
+  }
+});
