@@ -139,15 +139,16 @@ function levelOf(status: number): MappedError['level'] {
 /** Fastify error handler: logs by severity, replies with the mapped status and body. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const mapped = mapError(error);
-  if (mapped.level === 'error') request.log.error({ err: error }, 'request failed');
+  if (mapped.level === 'error')
+    request.log.error({ reqId: request.id, err: error }, 'request failed');
   else if (mapped.level === 'warn')
     request.log.warn(
-      { code: mapped.body.error.code, reason: mapped.body.error.message },
+      { reqId: request.id, code: mapped.body.error.code, reason: mapped.body.error.message },
       'backend unavailable',
     );
   else if (debugEnabled(request.log))
     request.log.debug(
-      { code: mapped.body.error.code, field: mapped.body.error.field },
+      { reqId: request.id, code: mapped.body.error.code, field: mapped.body.error.field },
       'request refused',
     );
   if (mapped.status === 503) reply.header('retry-after', '1');
