@@ -4,8 +4,7 @@
  * digits above. Written here because recording is on every executor call: measured side by
  * side with `bench/histogram.mjs`, hdr-histogram-js's JavaScript build takes about 100 ns per
  * recorded value on this machine, this one about 30 ns. Percentiles are the same as
- * HdrHistogram's (the tests compare them with
- * hdr-histogram-js value by value).
+ * HdrHistogram's (the tests compare them with hdr-histogram-js value by value).
  */
 
 /** The highest value a histogram tracks: 2^32 - 1 µs (about 71 minutes). */
