@@ -68,8 +68,9 @@ test('slow Redis: calls time out at the command timeout with SR_REDIS_TIMEOUT', 
     expect(call.ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 5);
     expect(call.ms).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
   }
-  // Waiting on Redis never blocks the event loop.
-  expect(loop.max / 1e6).toBeLessThan(200);
+  // Waiting on Redis never blocks the event loop: a blocked loop would stall for the whole
+  // pause (2 s); the bound leaves room for a CPU shared with other processes.
+  expect(loop.max / 1e6).toBeLessThan(500);
 
   // After the pause the same connection answers again and nothing was half-written.
   await new Promise((resolve) =>
