@@ -199,7 +199,7 @@ export function headline(report: Report): Headline {
         (severity) => [severity, findings.filter((f) => f.severity === severity).length] as const,
       )
       .filter(([, n]) => n > 0)
-      .map(([severity, n]) => `${n} ${severity}`);
+      .map(([severity, n]) => `${n} ${severity}${severity === 'warning' && n > 1 ? 's' : ''}`);
     const top = findings[0];
     lines.push({
       tone: top?.severity === 'critical' ? 'bad' : top?.severity === 'warning' ? 'warn' : 'neutral',
