@@ -406,18 +406,21 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       count += operation.count;
       errors += operation.errors;
     }
+    // Read at snapshot time: the optimizer may have switched transport, pipelining or the
+    // near cache since the analyzer started, and the provenance must say what ran last.
+    const current = executorInstance ? executorInstance.describe() : description;
     const snap: AnalysisSnapshot = {
       schemaVersion: SNAPSHOT_SCHEMA_VERSION,
       source: 'live',
       provenance: {
         packages: { ...packages },
         node: process.version,
-        backend: description?.backend ?? null,
-        topology: description?.topology ?? null,
-        scriptTransport: description?.scriptTransport ?? null,
-        autoPipelining: description?.autoPipelining ?? null,
-        connections: description?.connections ?? null,
-        nearCache: description?.nearCache ? { ...description.nearCache } : null,
+        backend: current?.backend ?? null,
+        topology: current?.topology ?? null,
+        scriptTransport: current?.scriptTransport ?? null,
+        autoPipelining: current?.autoPipelining ?? null,
+        connections: current?.connections ?? null,
+        nearCache: current?.nearCache ? { ...current.nearCache } : null,
         executor: executorName ?? null,
         startedAt: new Date(spanStartMs).toISOString(),
         endedAt: new Date(endMs).toISOString(),

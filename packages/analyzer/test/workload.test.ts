@@ -51,6 +51,8 @@ test('drives the default mix against real Redis and measures it', async () => {
   expect(snap.redis?.commandstats.hgetall?.calls).toBeGreaterThanOrEqual(reads);
   expect(snap.redis?.stats.totalCommandsProcessed).toBeGreaterThan(result.operations / 2);
   expect(snap.executorStats).toBeDefined();
+  expect(snap.provenance.scriptTransport).toBe('evalsha');
+  expect(snap.provenance.autoPipelining).toBe(false);
   expect(progress.length).toBeGreaterThanOrEqual(3);
   expect(progress.at(-1)).toBe(result.operations);
   expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
@@ -131,5 +133,18 @@ test('on a cluster, Redis figures are summed over every master', async () => {
   } finally {
     await executor.close();
     cluster.disconnect();
+  }
+});
+
+test('the provenance says how the executor was configured when the snapshot was taken', async () => {
+  const executor = createRedisExecutor({ redis, name: 'switching' });
+  const analyzer = createAnalyzer({ executor, processMetrics: false });
+  try {
+    expect(analyzer.snapshot().provenance.scriptTransport).toBe('evalsha');
+    executor.setScriptTransport('eval');
+    expect(analyzer.snapshot().provenance.scriptTransport).toBe('eval');
+  } finally {
+    analyzer.close();
+    await executor.close();
   }
 });
