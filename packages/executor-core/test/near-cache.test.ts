@@ -295,6 +295,45 @@ test('a read starting after an invalidation does not share a read sent before it
   expect(await executor.getWorkloadState(ns, 'room')).toBe('new');
 });
 
+test('an invalidation connection that goes silent (no FIN) stops serving within the lease', async () => {
+  const ns = uniqueNamespace('nc');
+  const proxy = await holdingProxy(Number(new URL(inject('redisUrl')).port));
+  cleanup.push(() => proxy.close());
+  const executor = createRedisExecutor({ redis: client(), name: 'near-lease' });
+  cleanup.push(() => executor.close());
+  // Invalidations (and PONGs) through the proxy; data straight to Redis.
+  await executor.enableNearCache({
+    heartbeatMs: 50,
+    invalidationConnection: () => client(`redis://127.0.0.1:${proxy.port}`),
+  });
+  const writer = client();
+  await writer.set(workloadKey(ns, 'room'), 'v1');
+  await executor.getWorkloadState(ns, 'room');
+  expect(await executor.getWorkloadState(ns, 'room')).toBe('v1');
+  const hits = executor.stats().nearCacheHits;
+  expect(hits).toBeGreaterThan(0);
+
+  proxy.hold(); // the invalidation of the next write, and every PONG, are stuck
+  await writer.set(workloadKey(ns, 'room'), 'v2');
+  // Served stale at most until the lease (3 x 50 ms since the last answered PING) runs out,
+  // well before the connection is dropped for silence (10 x 50 ms).
+  const waited = await untilSeen(() => executor.getWorkloadState(ns, 'room'), 'v2', 350);
+  const misses = executor.stats().nearCacheMisses;
+  await executor.getWorkloadState(ns, 'room');
+  expect(executor.stats().nearCacheMisses).toBe(misses + 1); // not served while silent
+  proxy.release();
+  // Back: PONGs renew the lease and caching resumes.
+  const deadline = performance.now() + 5000;
+  let resumed = false;
+  while (!resumed && performance.now() < deadline) {
+    expect(await executor.getWorkloadState(ns, 'room')).toBe('v2');
+    resumed = executor.stats().nearCacheHits > hits;
+    if (!resumed) await sleep(10);
+  }
+  expect(resumed).toBe(true);
+  console.log(`near cache: stale reads ended ${waited.toFixed(0)} ms after a silent loss`);
+});
+
 test('randomized: concurrent raw writers and readers never see a value older than the last ack by more than the bound', async () => {
   const ns = uniqueNamespace('nc');
   const executor = createRedisExecutor({
@@ -495,10 +534,13 @@ test('refused on a Cluster with SR_UNSUPPORTED', async () => {
   expect(executor.describe().nearCache).toBeNull();
 });
 
-test('rejects a bad maxEntries', async () => {
+test('rejects a bad maxEntries or heartbeatMs', async () => {
   const executor = createRedisExecutor({ redis: client() });
   cleanup.push(() => executor.close());
   await expect(executor.enableNearCache({ maxEntries: 0 })).rejects.toMatchObject({
+    code: 'SR_VALIDATION',
+  });
+  await expect(executor.enableNearCache({ heartbeatMs: 1 })).rejects.toMatchObject({
     code: 'SR_VALIDATION',
   });
   expect(executor.nearCacheEnabled).toBe(false);

@@ -9,6 +9,7 @@
  * With OPTIN only the reads sent right after `CLIENT CACHING yes` are tracked; the two are
  * sent as one pipeline so that nothing can slip between them on the connection.
  */
+import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { ConnectionState } from '../diagnostics.js';
 
@@ -21,6 +22,14 @@ export interface NearCacheOptions {
    * `duplicate()` of the executor's first connection.
    */
   invalidationConnection?: () => Redis;
+  /**
+   * PING interval on the invalidation connection, in ms. Entries are served only while a PING
+   * sent less than 3 intervals ago has been answered: invalidations travel on the same
+   * connection before the PONG, so a connection that dies silently (no FIN: a partition, a
+   * stalled proxy) cannot make the cache serve stale values for longer than that. Without an
+   * answer for 10 intervals the connection is dropped and made again. Default 500.
+   */
+  heartbeatMs?: number;
 }
 
 /** The default `maxEntries`. */
@@ -110,6 +119,12 @@ export class NearCache {
   #redirect: number | null = null;
   #subscribing = 0;
   #closed = false;
+  // Entries may be served until this time (performance.now() ms): see `heartbeatMs`.
+  #leaseUntil = 0;
+  readonly #heartbeatMs: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  // When the PING in flight was sent (undefined: none in flight).
+  #pingSentAt: number | undefined;
   #activated: Promise<void>;
   #resolveActivated: () => void = () => {};
   #rejectActivated: (error: unknown) => void = () => {};
@@ -134,7 +149,10 @@ export class NearCache {
     // would put the connection in subscriber mode, where CLIENT ID is refused.
     client.options.autoResubscribe = false;
     this.#invalidation = client;
+    this.#heartbeatMs = options.heartbeatMs ?? 500;
     this.#listenInvalidation();
+    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    this.#heartbeat.unref();
   }
 
   /** True while invalidations flow and at least the cache may serve. */
@@ -194,6 +212,8 @@ export class NearCache {
       if (this.#closed || attempt !== this.#subscribing || client.status !== 'ready') return;
       this.#flush();
       this.#redirect = id;
+      this.#pingSentAt = undefined;
+      this.#leaseUntil = performance.now() + 3 * this.#heartbeatMs;
       const data = [...this.#data.values()];
       await Promise.all(data.map((connection) => this.#track(connection)));
       await Promise.all(data.map((connection) => connection.firstTracked));
@@ -204,7 +224,37 @@ export class NearCache {
     }
   }
 
+  #beat(): void {
+    const client = this.#invalidation;
+    if (this.#redirect === null || client.status !== 'ready' || this.#closed) return;
+    const now = performance.now();
+    const sentAt = this.#pingSentAt;
+    if (sentAt !== undefined) {
+      // Silent for 10 intervals: drop it (the 'close' handler flushes), ioredis reconnects.
+      if (now - sentAt > 10 * this.#heartbeatMs) {
+        this.#invalidationLost();
+        client.disconnect(true);
+      }
+      return;
+    }
+    this.#pingSentAt = now;
+    const subscription = this.#subscribing;
+    client.ping().then(
+      () => {
+        if (this.#pingSentAt !== now || subscription !== this.#subscribing) return;
+        this.#pingSentAt = undefined;
+        // Every invalidation Redis sent before it answered this PING has arrived.
+        this.#leaseUntil = now + 3 * this.#heartbeatMs;
+      },
+      () => {
+        if (this.#pingSentAt === now) this.#pingSentAt = undefined;
+      },
+    );
+  }
+
   #invalidationLost(): void {
+    this.#leaseUntil = 0;
+    this.#pingSentAt = undefined;
     this.#subscribing++;
     this.#redirect = null;
     for (const data of this.#data.values()) data.tracked = false;
@@ -281,7 +331,7 @@ export class NearCache {
   lookup(key: string): unknown {
     const entries = this.#entries;
     const value = entries.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined || performance.now() > this.#leaseUntil) return undefined;
     // Least recently used order: a hit moves the entry to the end.
     entries.delete(key);
     entries.set(key, value);
@@ -320,6 +370,7 @@ export class NearCache {
       const value = parse(raw as never);
       if (
         cachingOk &&
+        performance.now() <= this.#leaseUntil &&
         value !== undefined &&
         epoch === this.#epoch &&
         version === entry.version &&
@@ -352,6 +403,7 @@ export class NearCache {
     const shared = pending?.shared;
     if (
       !shared ||
+      performance.now() > this.#leaseUntil ||
       pending.sharedVersion !== pending.version ||
       pending.sharedEpoch !== this.#epoch
     ) {
@@ -405,6 +457,7 @@ export class NearCache {
     this.#invalidationLost();
     this.#rejectActivated(new Error('near cache closed'));
     this.#detachInvalidation();
+    clearInterval(this.#heartbeat);
     const data = [...this.#data.values()];
     this.#data.clear();
     for (const connection of data) connection.detach();

@@ -308,6 +308,10 @@ export class RedisExecutor extends BaseExecutor {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new ValidationError('nearCache.maxEntries', 'range', 'must be an integer >= 1');
     }
+    const heartbeat = options.heartbeatMs ?? 500;
+    if (!Number.isFinite(heartbeat) || heartbeat < 10) {
+      throw new ValidationError('nearCache.heartbeatMs', 'range', 'must be a number >= 10');
+    }
     await this.disableNearCache();
     const first = this.#connections[0]!.client as Redis;
     const cache = new NearCache(
