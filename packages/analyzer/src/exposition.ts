@@ -50,8 +50,9 @@ function parseValue(text: string, line: number): number {
 }
 
 /**
- * Parses Prometheus text format. Comments other than `# TYPE` are skipped; timestamps are
- * read and dropped.
+ * Parses Prometheus text format (and OpenMetrics text: `# EOF`, exemplars and `_created`
+ * series are accepted and ignored). Comments other than `# TYPE` are skipped; timestamps
+ * are read and dropped.
  * @throws SR_ANALYZER_EXPOSITION_PARSE with the 1-based line number of the first bad line.
  * @example
  * parseExposition('up{job="a"} 1\n').samples // [{ name: 'up', labels: { job: 'a' }, value: 1 }]
@@ -112,10 +113,14 @@ export function parseExposition(text: string): ParsedExposition {
       rest = rest.slice(1);
     }
     if (!/^\s/.test(rest)) throw new ExpositionParseError(lineNumber, 'expected a value');
+    // OpenMetrics may follow the value with an exemplar (` # {trace_id="..."} 0.5`).
+    const exemplar = rest.indexOf('#');
+    if (exemplar >= 0) rest = rest.slice(0, exemplar);
     const parts = rest.trim().split(/\s+/);
     if (parts.length > 2) throw new ExpositionParseError(lineNumber, 'trailing characters');
     const value = parseValue(parts[0] ?? '', lineNumber);
-    if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) {
+    // Milliseconds in the Prometheus format, (fractional) seconds in OpenMetrics.
+    if (parts[1] !== undefined && !/^-?\d+(\.\d+)?$/.test(parts[1])) {
       throw new ExpositionParseError(lineNumber, `not a timestamp: "${parts[1]}"`);
     }
     samples.push({ name, labels, value });

@@ -129,6 +129,17 @@ test('the parser reads labels with escapes, timestamps and special values', () =
   expect(parsed.samples[3]).toEqual({ name: 'm2', labels: {}, value: -2 });
 });
 
+test('OpenMetrics text: exemplars, fractional timestamps and # EOF', () => {
+  const parsed = parseExposition(
+    '# TYPE a counter\na_total{x="1"} 5 # {trace_id="abc"} 0.5 1700000000.123\na_created{x="1"} 1.7e9\nb 2 1700000000.5\n# EOF\n',
+  );
+  expect(parsed.samples).toEqual([
+    { name: 'a_total', labels: { x: '1' }, value: 5 },
+    { name: 'a_created', labels: { x: '1' }, value: 1.7e9 },
+    { name: 'b', labels: {}, value: 2 },
+  ]);
+});
+
 test('malformed lines are typed errors with the line number', () => {
   const bad = (text: string, line: number): void => {
     try {
