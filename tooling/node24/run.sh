@@ -7,11 +7,11 @@
 #   ${NODE24_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stateful-route/node24}
 # Set NODE24_SPEC to pin another version (default: the newest 24.x).
 #
-#   bash tooling/node24/run.sh                 # pnpm test on Node 24
-#   bash tooling/node24/run.sh node --version  # any other command
+#   bash tooling/node24/run.sh                 # pnpm test on Node 24, from the repository root
+#   bash tooling/node24/run.sh node --version  # any other command, in the current folder
 set -euo pipefail
 
-cd "$(dirname "$0")/../.."
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 spec="${NODE24_SPEC:-24}"
 case "$(uname -m)" in
@@ -46,6 +46,7 @@ fi
 echo "node24: running on Node $version ($(command -v node))" >&2
 
 if [ $# -eq 0 ]; then
+  cd "$root"
   set -- pnpm test
 fi
 exec "$@"
