@@ -24,6 +24,7 @@ const SLICE = Math.max(1, Math.round(SECONDS / ROUNDS));
 const TOKEN = 'bench-token-0123456789';
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const HELLO = fileURLToPath(new URL('./hello-server.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 function startProcess(file, args) {
   const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -76,7 +77,9 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const redis = await startRedis();
 const helloPort = await freePort();
 const serverPort = await freePort();
+const barePort = await freePort();
 const hello = startProcess(HELLO, [String(helloPort)]);
+const bare = startProcess(BARE, [String(barePort), redis.url]);
 const server = startProcess(MAIN, [
   '--port',
   String(serverPort),
@@ -91,6 +94,7 @@ const server = startProcess(MAIN, [
 try {
   await waitFor(`http://127.0.0.1:${helloPort}/hello`);
   await waitFor(`http://127.0.0.1:${serverPort}/readyz`);
+  await waitFor(`http://127.0.0.1:${barePort}/v1/namespaces/bench/users/nobody/links/room`);
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const link = `http://127.0.0.1:${serverPort}/v1/namespaces/bench/users/user123/links/room`;
   // The link the GET case reads.
@@ -101,6 +105,9 @@ try {
   });
   const helloCase = { url: `http://127.0.0.1:${helloPort}/hello` };
   const linkCases = {
+    'GET link, bare Fastify + executor (reference)': {
+      url: `http://127.0.0.1:${barePort}/v1/namespaces/bench/users/user123/links/room`,
+    },
     'GET link (getLinkedPod: GET)': { url: link, headers },
     'PUT link if-absent (Lua script)': {
       url: link,
@@ -156,6 +163,6 @@ try {
   }
   console.log('\n(aim: ratio >= 0.65 for the link routes; a figure, not a gate)');
 } finally {
-  await Promise.all([stop(hello), stop(server)]);
+  await Promise.all([stop(hello), stop(server), stop(bare)]);
   await redis.stop();
 }

@@ -3,9 +3,13 @@
  * `http_request_duration_seconds{method,route,status_code}`. The route label is the route
  * TEMPLATE (`/v1/namespaces/:ns/...`), never the raw URL, so ids never become label values
  * and cardinality stays bounded.
+ *
+ * The hot path touches no prom-client object: each series is a plain bucket array updated in
+ * the `onResponse` hook, and the registry reads them at scrape time through a metric object
+ * with `get()` (prom-client's own child `observe()` hashes the labels on every call).
  */
 import type { FastifyInstance } from 'fastify';
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 /** Buckets from 100 microseconds to 10 s: loopback requests take well under a millisecond. */
 export const HTTP_BUCKETS = [
@@ -15,30 +19,95 @@ export const HTTP_BUCKETS = [
 /** Label value of requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-type Child = ReturnType<Histogram<'method' | 'route' | 'status_code'>['labels']>;
+const NAME = 'http_request_duration_seconds';
 
-/** Adds the `onResponse` hook that observes every request's duration. */
-export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
-  const histogram = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Duration of HTTP requests in seconds, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [registry],
-  });
-  // Looking a child up by labels hashes them on every call; a bound child per
-  // route+method+status costs one Map lookup instead.
-  const children = new Map<string, Child>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    const status = reply.statusCode;
-    const key = `${request.method} ${status} ${route}`;
-    let child = children.get(key);
-    if (child === undefined) {
-      child = histogram.labels(request.method, route, String(status));
-      children.set(key, child);
+interface Series {
+  labels: { method: string; route: string; status_code: string };
+  /** Per-bucket (not cumulative) counts; the last slot is above the largest bound. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface Sample {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName: string;
+}
+
+/** The registry-facing object: what prom-client's `Registry` needs of a metric. */
+class HttpDurationMetric {
+  readonly name = NAME;
+  readonly help =
+    'Duration of HTTP requests in seconds, by method, route template and status code.';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly series = new Map<string, Series>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = {
+        labels: { method, route, status_code: String(status) },
+        buckets: new Float64Array(HTTP_BUCKETS.length + 1),
+        sum: 0,
+        count: 0,
+      };
+      this.series.set(key, series);
     }
-    child.observe(reply.elapsedTime / 1000);
+    let i = 0;
+    while (i < HTTP_BUCKETS.length && seconds > HTTP_BUCKETS[i]!) i++;
+    series.buckets[i]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
+    const values: Sample[] = [];
+    for (const { labels, buckets, sum, count } of this.series.values()) {
+      let cumulative = 0;
+      for (let i = 0; i < HTTP_BUCKETS.length; i++) {
+        cumulative += buckets[i]!;
+        values.push({
+          value: cumulative,
+          labels: { ...labels, le: HTTP_BUCKETS[i]! },
+          metricName: `${NAME}_bucket`,
+        });
+      }
+      values.push({
+        value: count,
+        labels: { ...labels, le: '+Inf' },
+        metricName: `${NAME}_bucket`,
+      });
+      values.push({ value: sum, labels, metricName: `${NAME}_sum` });
+      values.push({ value: count, labels, metricName: `${NAME}_count` });
+    }
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+/** Adds the `onResponse` hook that observes every request's duration on `registry`. */
+export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
+  const metric = new HttpDurationMetric();
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  app.addHook('onResponse', (request, reply, done) => {
+    metric.observe(
+      request.method,
+      request.routeOptions.url ?? UNMATCHED_ROUTE,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 }
