@@ -160,7 +160,7 @@ function timelineSection(snapshot: AnalysisSnapshot): string {
     names.length > shown.length
       ? `<p class="meta">${names.length - shown.length} quieter operations not drawn.</p>`
       : '';
-  return `<section><h2>Throughput timeline</h2>${timelineChart('Throughput timeline by operation', series)}<ul class="legend-list">${legend}</ul>${hidden}</section>`;
+  return `<section><h2>Timeline</h2>${timelineChart('Throughput timeline by operation', series)}<ul class="legend-list">${legend}</ul>${timelineChart('p99 latency timeline by operation', series, 'p99')}<ul class="legend-list">${legend}</ul>${hidden}</section>`;
 }
 
 function latencyCards(report: Report): string {

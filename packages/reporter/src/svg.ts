@@ -181,7 +181,11 @@ export interface TimelineSeries {
  * Throughput over time (calls per second per slice), one line per series, coloured in
  * palette order (the caller prints the legend as HTML so names stay selectable text).
  */
-export function timelineChart(title: string, series: readonly TimelineSeries[]): string {
+export function timelineChart(
+  title: string,
+  series: readonly TimelineSeries[],
+  measure: 'throughput' | 'p99' = 'throughput',
+): string {
   const width = 860;
   const height = 240;
   const left = 56;
@@ -197,7 +201,11 @@ export function timelineChart(title: string, series: readonly TimelineSeries[]):
   // Slice width from consecutive slices; a single slice spans one second.
   const first = series.find((s) => s.slices.length > 1)?.slices;
   const sliceWidth = first && first.length > 1 ? (first[1]?.t ?? 1) - (first[0]?.t ?? 0) || 1 : 1;
-  const rate = (slice: TimelineSlice): number => slice.count / sliceWidth;
+  // Empty slices have no p99: they are left out of the latency lines instead of drawn at 0.
+  const rate = (slice: TimelineSlice): number =>
+    measure === 'p99' ? slice.p99 : slice.count / sliceWidth;
+  const format = (v: number): string =>
+    v === 0 ? '0' : measure === 'p99' ? formatMsValue(v) : formatRate(v);
   const max = niceMax(Math.max(0, ...all.map(rate)));
   const span = Math.max(sliceWidth, t1 - t0);
   const x = (t: number): number => left + ((t - t0) / span) * plotWidth;
@@ -207,7 +215,7 @@ export function timelineChart(title: string, series: readonly TimelineSeries[]):
     const v = (max / 4) * i;
     parts.push(
       `<line x1="${left}" y1="${n(y(v))}" x2="${width - right}" y2="${n(y(v))}" class="grid"/>`,
-      `<text x="${left - 6}" y="${n(y(v) + 4)}" text-anchor="end" class="axis">${formatRate(v)}</text>`,
+      `<text x="${left - 6}" y="${n(y(v) + 4)}" text-anchor="end" class="axis">${format(v)}</text>`,
     );
   }
   const ticks = Math.min(10, Math.max(1, Math.round(span / sliceWidth)));
@@ -218,11 +226,14 @@ export function timelineChart(title: string, series: readonly TimelineSeries[]):
     );
   }
   parts.push(
-    `<text x="${left}" y="${top + plotHeight + 32}" class="axis">calls/s per ${sliceWidth} s slice, by operation</text>`,
+    `<text x="${left}" y="${top + plotHeight + 32}" class="axis">${measure === 'p99' ? 'p99 latency in ms' : 'calls/s'} per ${sliceWidth} s slice, by operation</text>`,
   );
   series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length] ?? '#000';
-    const points = s.slices.map((slice) => `${n(x(slice.t))},${n(y(rate(slice)))}`).join(' ');
+    const points = s.slices
+      .filter((slice) => measure !== 'p99' || slice.count > 0)
+      .map((slice) => `${n(x(slice.t))},${n(y(rate(slice)))}`)
+      .join(' ');
     parts.push(
       `<polyline points="${points}" fill="none" stroke="${colour}" stroke-width="2"><title>${escapeHtml(s.name)}</title></polyline>`,
     );

@@ -74,6 +74,7 @@ test('the HTML report opens in Chromium, requests nothing and shows every operat
   expect(await page.locator('svg[aria-label$="latency histogram"]').count()).toBe(operations);
   expect(await page.locator('svg[aria-label$="baseline vs current"]').count()).toBe(operations);
   expect(await page.locator('svg[aria-label="Throughput timeline by operation"]').count()).toBe(1);
+  expect(await page.locator('svg[aria-label="p99 latency timeline by operation"]').count()).toBe(1);
   // The headline is the first thing after the title, and says FAIL.
   const headline = page.getByLabel('Headline');
   expect(await headline.isVisible()).toBe(true);
