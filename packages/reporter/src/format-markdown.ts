@@ -3,6 +3,7 @@
  * tables after it, and the long details folded in `<details>` blocks.
  */
 import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
+import { timelineLines } from './format-text.js';
 import type { Report, ReportFinding } from './report.js';
 import {
   describeOperationExtras,
@@ -190,6 +191,19 @@ function findingLines(findings: readonly ReportFinding[]): string[] {
 
 function detailLines(snapshot: AnalysisSnapshot): string[] {
   const lines: string[] = [];
+  const timeline = timelineLines(snapshot, 100);
+  if (timeline.length > 0) {
+    lines.push(
+      '',
+      '<details><summary>Timeline</summary>',
+      '',
+      '```text',
+      ...timeline,
+      '```',
+      '',
+      '</details>',
+    );
+  }
   const p = snapshot.process;
   if (p) {
     lines.push(

@@ -130,23 +130,38 @@ function operationsSection(snapshot: AnalysisSnapshot): string[] {
   ];
 }
 
-function timelineSection(snapshot: AnalysisSnapshot): string[] {
+/** Sparklines of calls and of p99 per slice, one line per operation. */
+export function timelineLines(snapshot: AnalysisSnapshot, width: number): string[] {
   const names = operationsByCalls(snapshot).filter(
     (name) => (snapshot.operations[name]?.timeline.length ?? 0) > 1,
   );
   if (names.length === 0) return [];
-  const lines = section('Throughput timeline (calls per slice, each bar scaled to its own peak)');
   const nameWidth = Math.min(22, Math.max(...names.map((n) => n.length)));
-  const room = TEXT_WIDTH - 2 - nameWidth - 2 - 12;
+  const room = width - 2 - nameWidth - 2 - 16;
+  const label = (name: string): string =>
+    name.length > nameWidth ? `${name.slice(0, nameWidth - 1)}…` : name.padEnd(nameWidth);
+  const lines: string[] = ['Calls per slice (each line scaled to its own peak):'];
   for (const name of names) {
-    const timeline = snapshot.operations[name]?.timeline ?? [];
-    const counts = timeline.slice(-room).map((s) => s.count);
+    const counts = (snapshot.operations[name]?.timeline ?? []).slice(-room).map((s) => s.count);
     const peak = Math.max(...counts);
-    const label =
-      name.length > nameWidth ? `${name.slice(0, nameWidth - 1)}…` : name.padEnd(nameWidth);
-    lines.push(`  ${label}  ${sparkline(counts)}  peak ${formatInteger(peak)}`.trimEnd());
+    lines.push(`  ${label(name)}  ${sparkline(counts)}  peak ${formatInteger(peak)}`.trimEnd());
+  }
+  lines.push('', 'p99 latency per slice (each line scaled to its own peak):');
+  for (const name of names) {
+    const p99s = (snapshot.operations[name]?.timeline ?? []).slice(-room).map((s) => s.p99);
+    const peak = Math.max(...p99s);
+    lines.push(`  ${label(name)}  ${sparkline(p99s)}  peak ${formatMs(peak)}`.trimEnd());
   }
   return lines;
+}
+
+function timelineSection(snapshot: AnalysisSnapshot): string[] {
+  const lines = timelineLines(snapshot, TEXT_WIDTH);
+  if (lines.length === 0) return [];
+  return [
+    ...section('Timeline'),
+    ...lines.map((line) => (line.startsWith(' ') || line === '' ? line : `  ${line}`)),
+  ];
 }
 
 function comparisonSection(comparison: Comparison): string[] {
