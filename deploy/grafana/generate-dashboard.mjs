@@ -345,7 +345,7 @@ panels.push(
     [
       [`max by (node) (stateful_executor_redis_connected_clients{${sel}})`, 'clients {{node}}'],
       [
-        `max by (node) (stateful_executor_redis_instantaneous_ops_per_sec{${sel}})`,
+        `max by (node) (stateful_executor_redis_instantaneous_ops_per_second{${sel}})`,
         'ops/s {{node}}',
       ],
     ],
