@@ -61,13 +61,16 @@ beforeAll(async () => {
       '--no-audit',
       '--no-fund',
       '--loglevel=error',
+      // A stalled registry request fails and is retried instead of hanging the run.
+      '--fetch-timeout=60000',
+      '--fetch-retries=4',
       ...packed.map((p) => p.tarball),
       'ioredis@^5',
       'prom-client@^15',
       `typescript@${await workspaceVersion('typescript')}`,
       `@types/node@${await workspaceVersion('@types/node')}`,
     ],
-    { cwd: app, timeoutMs: 170_000 },
+    { cwd: app, timeoutMs: 240_000 },
   );
 });
 
