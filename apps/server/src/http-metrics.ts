@@ -35,8 +35,8 @@ interface Sample {
   metricName: string;
 }
 
-/** The registry-facing object: what prom-client's `Registry` needs of a metric. */
-class HttpDurationMetric {
+/** The registry-facing object: what prom-client's `Registry` needs of a metric (internal). */
+export class HttpDurationMetric {
   readonly name = NAME;
   readonly help =
     'Duration of HTTP requests in seconds, by method, route template and status code.';
