@@ -12,7 +12,13 @@ import {
   describeSetup,
   describeSpan,
 } from './provenance.js';
-import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
+import {
+  changeCells,
+  completeSlices,
+  headline,
+  operationsByCalls,
+  sortFindings,
+} from './summary.js';
 import type { ReportStatus } from './summary.js';
 import { escapeHtml, histogramChart, PALETTE, percentileChart, timelineChart } from './svg.js';
 import type { TimelineSeries } from './svg.js';
@@ -125,19 +131,6 @@ function operationsTable(snapshot: AnalysisSnapshot): string {
   )}</thead><tbody>${rows.join('')}</tbody></table>${describeOperationExtras(snapshot)
     .map((text) => `<p class="meta">${e(text)}</p>`)
     .join('')}`;
-}
-
-/** Drops a last slice much shorter than the others (it would read as a fall in throughput). */
-function completeSlices(
-  snapshot: AnalysisSnapshot,
-  operation: OperationSnapshot,
-): OperationSnapshot['timeline'] {
-  const timeline = operation.timeline;
-  if (timeline.length < 2) return timeline;
-  const width = (timeline[1]?.t ?? 1) - (timeline[0]?.t ?? 0) || 1;
-  const end = (timeline[0]?.t ?? 0) + snapshot.provenance.durationSeconds;
-  const last = timeline[timeline.length - 1];
-  return last && end - last.t < width * 0.9 ? timeline.slice(0, -1) : timeline;
 }
 
 function timelineSection(snapshot: AnalysisSnapshot): string {

@@ -2,9 +2,15 @@
  * The terminal report: plain text that fits 100 columns, headline first, then tables.
  * No colours (a caller that wants them can add them; logs and CI keep the plain text).
  */
-import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
+import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
-import { changeCells, headline, operationsByCalls, sortFindings } from './summary.js';
+import {
+  changeCells,
+  completeSlices,
+  headline,
+  operationsByCalls,
+  sortFindings,
+} from './summary.js';
 import {
   describeOperationExtras,
   describeRedisShare,
@@ -140,15 +146,19 @@ export function timelineLines(snapshot: AnalysisSnapshot, width: number): string
   const room = width - 2 - nameWidth - 2 - 16;
   const label = (name: string): string =>
     name.length > nameWidth ? `${name.slice(0, nameWidth - 1)}…` : name.padEnd(nameWidth);
+  const slices = (name: string): OperationSnapshot['timeline'] => {
+    const operation = snapshot.operations[name];
+    return operation ? completeSlices(snapshot, operation).slice(-room) : [];
+  };
   const lines: string[] = ['Calls per slice (each line scaled to its own peak):'];
   for (const name of names) {
-    const counts = (snapshot.operations[name]?.timeline ?? []).slice(-room).map((s) => s.count);
+    const counts = slices(name).map((s) => s.count);
     const peak = Math.max(...counts);
     lines.push(`  ${label(name)}  ${sparkline(counts)}  peak ${formatInteger(peak)}`.trimEnd());
   }
   lines.push('', 'p99 latency per slice (each line scaled to its own peak):');
   for (const name of names) {
-    const p99s = (snapshot.operations[name]?.timeline ?? []).slice(-room).map((s) => s.p99);
+    const p99s = slices(name).map((s) => s.p99);
     const peak = Math.max(...p99s);
     lines.push(`  ${label(name)}  ${sparkline(p99s)}  peak ${formatMs(peak)}`.trimEnd());
   }

@@ -3,7 +3,7 @@
  * the slowest operation, what got worse, what failed, the most urgent finding. A person in
  * a hurry reads only this.
  */
-import type { AnalysisSnapshot, Comparison } from '@stateful-route/analyzer';
+import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
 import {
   formatChange,
@@ -224,4 +224,17 @@ export function changeCells(operation: Comparison['operations'][number]): string
     formatChange(operation.change.p95),
     formatChange(operation.change.p99),
   ];
+}
+
+/** Drops a last slice much shorter than the others (it would read as a fall in throughput). */
+export function completeSlices(
+  snapshot: AnalysisSnapshot,
+  operation: OperationSnapshot,
+): OperationSnapshot['timeline'] {
+  const timeline = operation.timeline;
+  if (timeline.length < 2) return timeline;
+  const width = (timeline[1]?.t ?? 1) - (timeline[0]?.t ?? 0) || 1;
+  const end = (timeline[0]?.t ?? 0) + snapshot.provenance.durationSeconds;
+  const last = timeline[timeline.length - 1];
+  return last && end - last.t < width * 0.9 ? timeline.slice(0, -1) : timeline;
 }
