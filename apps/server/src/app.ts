@@ -163,9 +163,127 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     closeExecutor = options.closeExecutor ?? true;
   }
   const registry = options.registry ?? new Registry();
-  const analyzer = createAnalyzer({ executor, ...(redis ? { redis } : {}) });
+  let analyzer: Analyzer;
+  let app: FastifyInstance;
+  try {
+    app = createFastify(config, options);
+    analyzer = createAnalyzer({ executor, ...(redis ? { redis } : {}) });
+  } catch (error) {
+    if (closeExecutor) await executor.close();
+    throw error;
+  }
+  // From here on, app.close() releases everything acquired so far (see the onClose hook).
+  let disposeMetrics: (() => void) | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+    if (sweep) clearInterval(sweep);
+    if (retry) clearTimeout(retry);
+    disposeMetrics?.();
+    analyzer.close();
+    if (closeExecutor) await executor.close();
+  });
+  try {
+    await assemble();
+  } catch (error) {
+    await app.close().catch(() => {});
+    throw error;
+  }
+  return app;
 
-  const app = Fastify({
+  async function assemble(): Promise<void> {
+    logRef.current = app.log;
+    app.decorate('statefulRoute', { executor, analyzer, registry, config, backendSummary });
+    app.setErrorHandler(errorHandler);
+    app.setNotFoundHandler((request, reply) => {
+      void reply.code(404).send({
+        error: {
+          code: ServerErrorCodes.NOT_FOUND,
+          message: `no route for ${request.method} ${truncate(request.url.split('?')[0]!, 200)}`,
+        },
+      });
+    });
+    app.addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+
+    collectDefaultMetrics({ register: registry });
+    registerHttpMetrics(app, registry);
+    disposeMetrics = instrumentExecutor({
+      registry,
+      executorInstance: executor,
+      ...(redis ? { redis } : {}),
+    });
+
+    registerOpenApi(
+      app,
+      {
+        title: 'stateful-route server',
+        version: SERVER_VERSION,
+        description:
+          'Sticky-routing state of stateful services over HTTP: pod and workload states, user -> pod links.',
+      },
+      (url) =>
+        (url.startsWith('/v1/') && config.token !== null) ||
+        (url === '/metrics' && config.metricsToken !== null),
+    );
+    const context: AnalysisContext = { executor, config, analyzer, redis };
+    registerHealthRoutes(app, context);
+    registerMetricsRoute(app, registry, config.metricsToken);
+    await app.register(
+      async (v1) => {
+        if (config.token) {
+          const check = requireBearer(config.token);
+          v1.addHook('onRequest', check);
+        }
+        registerPodRoutes(v1, context);
+        registerWorkloadRoutes(v1, context);
+        registerLinkRoutes(v1, context);
+        registerReportRoute(v1, context);
+        registerOptimizationRoutes(v1, context);
+      },
+      { prefix: '/v1' },
+    );
+
+    // Keep-alive connections that were busy when close() began become idle only after their
+    // last response; close them as they do, or a client's keep-alive holds shutdown open until
+    // the keep-alive timeout.
+    app.addHook('preClose', (done) => {
+      sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+      sweep.unref();
+      done();
+    });
+
+    app.log.info(
+      { backend: executor.backend, auth: config.token !== null },
+      `backend: ${backendSummary}`,
+    );
+    if (executor instanceof RedisExecutor) {
+      const load = async (): Promise<void> => {
+        try {
+          await executor.loadScripts();
+          app.log.info('Redis scripts loaded');
+        } catch (error) {
+          if (closing) return;
+          app.log.warn(
+            { code: (error as { code?: string }).code },
+            `could not load the Redis scripts yet (${(error as Error).message}); retrying every ${SCRIPT_RETRY_MS} ms, /readyz answers 503 meanwhile`,
+          );
+          retry = setTimeout(() => void load(), SCRIPT_RETRY_MS);
+          retry.unref();
+        }
+      };
+      await load();
+    }
+  }
+}
+
+/** The Fastify instance with the server's options (logging, limits, strict schemas). */
+function createFastify(config: ServerConfig, options: BuildAppOptions): FastifyInstance {
+  return Fastify({
     logger: {
       level: config.logLevel,
       redact: {
@@ -193,101 +311,4 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  logRef.current = app.log;
-  app.decorate('statefulRoute', { executor, analyzer, registry, config, backendSummary });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({
-      error: {
-        code: ServerErrorCodes.NOT_FOUND,
-        message: `no route for ${request.method} ${truncate(request.url.split('?')[0]!, 200)}`,
-      },
-    });
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    done();
-  });
-
-  collectDefaultMetrics({ register: registry });
-  registerHttpMetrics(app, registry);
-  const disposeMetrics = instrumentExecutor({
-    registry,
-    executorInstance: executor,
-    ...(redis ? { redis } : {}),
-  });
-
-  registerOpenApi(
-    app,
-    {
-      title: 'stateful-route server',
-      version: SERVER_VERSION,
-      description:
-        'Sticky-routing state of stateful services over HTTP: pod and workload states, user -> pod links.',
-    },
-    (url) =>
-      (url.startsWith('/v1/') && config.token !== null) ||
-      (url === '/metrics' && config.metricsToken !== null),
-  );
-  const context: AnalysisContext = { executor, config, analyzer, redis };
-  registerHealthRoutes(app, context);
-  registerMetricsRoute(app, registry, config.metricsToken);
-  await app.register(
-    async (v1) => {
-      if (config.token) {
-        const check = requireBearer(config.token);
-        v1.addHook('onRequest', check);
-      }
-      registerPodRoutes(v1, context);
-      registerWorkloadRoutes(v1, context);
-      registerLinkRoutes(v1, context);
-      registerReportRoute(v1, context);
-      registerOptimizationRoutes(v1, context);
-    },
-    { prefix: '/v1' },
-  );
-
-  // Keep-alive connections that were busy when close() began become idle only after their
-  // last response; close them as they do, or a client's keep-alive holds shutdown open until
-  // the keep-alive timeout.
-  let sweep: NodeJS.Timeout | undefined;
-  app.addHook('preClose', (done) => {
-    sweep = setInterval(() => app.server.closeIdleConnections(), 25);
-    sweep.unref();
-    done();
-  });
-
-  let retry: NodeJS.Timeout | undefined;
-  let closing = false;
-  app.addHook('onClose', async () => {
-    closing = true;
-    if (sweep) clearInterval(sweep);
-    if (retry) clearTimeout(retry);
-    disposeMetrics();
-    analyzer.close();
-    if (closeExecutor) await executor.close();
-  });
-
-  app.log.info(
-    { backend: executor.backend, auth: config.token !== null },
-    `backend: ${backendSummary}`,
-  );
-  if (executor instanceof RedisExecutor) {
-    const load = async (): Promise<void> => {
-      try {
-        await executor.loadScripts();
-        app.log.info('Redis scripts loaded');
-      } catch (error) {
-        if (closing) return;
-        app.log.warn(
-          { code: (error as { code?: string }).code },
-          `could not load the Redis scripts yet (${(error as Error).message}); retrying every ${SCRIPT_RETRY_MS} ms, /readyz answers 503 meanwhile`,
-        );
-        retry = setTimeout(() => void load(), SCRIPT_RETRY_MS);
-        retry.unref();
-      }
-    };
-    await load();
-  }
-  return app;
 }

@@ -120,6 +120,19 @@ describe('/metrics', () => {
   });
 });
 
+describe('start-up failures', () => {
+  test('a registry that already has the metrics: buildApp rejects and releases the executor', async () => {
+    const { Registry, Counter } = await import('prom-client');
+    const registry = new Registry();
+    new Counter({ name: 'http_request_duration_seconds', help: 'taken', registers: [registry] });
+    const executor = createMemoryExecutor();
+    await expect(
+      buildApp({ config: { logLevel: 'silent' }, executor, registry, closeExecutor: true }),
+    ).rejects.toThrow(/http_request_duration_seconds/);
+    expect((await executor.checkHealth()).ok).toBe(false);
+  });
+});
+
 describe('health', () => {
   test('/healthz and /readyz on memory; /readyz 503 once the executor is closed', async () => {
     const executor = createMemoryExecutor();
