@@ -61,9 +61,11 @@ beforeAll(async () => {
       '--no-audit',
       '--no-fund',
       '--loglevel=error',
-      // A stalled registry request fails and is retried instead of hanging the run.
-      '--fetch-timeout=60000',
-      '--fetch-retries=4',
+      // A stalled or refused registry request fails within a minute or so instead of
+      // hanging the run (npm's defaults retry for minutes).
+      '--fetch-timeout=30000',
+      '--fetch-retries=2',
+      '--fetch-retry-maxtimeout=15000',
       ...packed.map((p) => p.tarball),
       'ioredis@^5',
       'prom-client@^15',
