@@ -127,6 +127,21 @@ describe('the packed tarballs', () => {
     }
   });
 
+  it('ship dist, the README and the license, and no sources or tests', async () => {
+    for (const pkg of packed) {
+      const { stdout } = await runOrThrow('tar', ['-tzf', pkg.tarball]);
+      const files = stdout.split('\n').filter(Boolean);
+      expect(files, pkg.name).toContain('package/README.md');
+      expect(files, pkg.name).toContain('package/LICENSE');
+      expect(files, pkg.name).toContain('package/dist/index.js');
+      expect(files, pkg.name).toContain('package/dist/index.d.ts');
+      expect(
+        files.filter((f) => /^package\/(src|test|bench)\//.test(f)),
+        pkg.name,
+      ).toEqual([]);
+    }
+  });
+
   it('pass publint (strict) and attw (esm-only profile)', async () => {
     const failures: string[] = [];
     for (const pkg of packed) {
