@@ -102,7 +102,9 @@ test('stops early on abort and rejects bad options', async () => {
   setTimeout(() => controller.abort(), 50);
   const started = Date.now();
   await runWorkload(executor, { durationMs: 10_000, signal: controller.signal });
-  expect(Date.now() - started).toBeLessThan(2000);
+  // Ignoring the abort would take the full 10 s; the margin below that is for a loaded
+  // 2-core CI machine (2.1 s was seen with other suites running).
+  expect(Date.now() - started).toBeLessThan(5000);
   await expect(runWorkload(executor, { durationMs: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
   await expect(
     runWorkload(executor, { durationMs: 10, mix: { nope: 1 } as never }),
