@@ -92,12 +92,8 @@ function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
-/** Every key of a namespace on every master, with its DUMP-level content. */
-export async function redisSnapshot(
-  client: RedisClient,
-  ns: string,
-): Promise<Record<string, RawKey>> {
-  const out: Record<string, RawKey> = {};
+/** Every key of a namespace, with the master that holds it (SCAN on every master). */
+async function* namespaceKeys(client: RedisClient, ns: string): AsyncGenerator<[Redis, string]> {
   for (const node of masters(client)) {
     let cursor = '0';
     do {
@@ -109,22 +105,31 @@ export async function redisSnapshot(
         1000,
       );
       cursor = next;
-      for (const key of keys) {
-        const type = await node.type(key);
-        const pttl = await node.pttl(key);
-        const value =
-          type === 'hash'
-            ? await node.hgetall(key)
-            : type === 'string'
-              ? ((await node.get(key)) as string)
-              : `<${type}>`;
-        out[key] = {
-          type: type as RawKey['type'],
-          value,
-          ttl: pttl < 0 ? pttl : Math.ceil(pttl / 1000),
-        };
-      }
+      for (const key of keys) yield [node, key];
     } while (cursor !== '0');
+  }
+}
+
+/** Every key of a namespace on every master, with its DUMP-level content. */
+export async function redisSnapshot(
+  client: RedisClient,
+  ns: string,
+): Promise<Record<string, RawKey>> {
+  const out: Record<string, RawKey> = {};
+  for await (const [node, key] of namespaceKeys(client, ns)) {
+    const type = await node.type(key);
+    const pttl = await node.pttl(key);
+    const value =
+      type === 'hash'
+        ? await node.hgetall(key)
+        : type === 'string'
+          ? ((await node.get(key)) as string)
+          : `<${type}>`;
+    out[key] = {
+      type: type as RawKey['type'],
+      value,
+      ttl: pttl < 0 ? pttl : Math.ceil(pttl / 1000),
+    };
   }
   return sortKeys(out);
 }
@@ -132,23 +137,10 @@ export async function redisSnapshot(
 /** Byte-level image of a namespace: DUMP of every key plus whether it has a TTL. */
 export async function redisDump(client: RedisClient, ns: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const node of masters(client)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(
-        cursor,
-        'MATCH',
-        `sf:{${globEscape(ns)}:*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      for (const key of keys) {
-        const dump = await node.dumpBuffer(key);
-        const pttl = await node.pttl(key);
-        out[key] = `${dump?.toString('hex')} ttl:${pttl === -1 ? 'none' : pttl > 0 ? 'set' : pttl}`;
-      }
-    } while (cursor !== '0');
+  for await (const [node, key] of namespaceKeys(client, ns)) {
+    const dump = await node.dumpBuffer(key);
+    const pttl = await node.pttl(key);
+    out[key] = `${dump?.toString('hex')} ttl:${pttl === -1 ? 'none' : pttl > 0 ? 'set' : pttl}`;
   }
   return sortKeys(out);
 }
