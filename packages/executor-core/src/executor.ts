@@ -84,11 +84,25 @@ export interface ExecutorStats {
 }
 
 /** The result of a readiness check. */
+/** Options of `checkHealth()`. */
+export interface HealthCheckOptions {
+  /**
+   * The check answers `ok: false` after this many ms at most. Default: the executor's command
+   * timeout, else 1000.
+   */
+  timeoutMs?: number;
+}
+
 export interface HealthStatus {
+  /** Whether the backend answered within the check's bound. */
   ok: boolean;
   backend: BackendKind;
   /** Round-trip time of the check in ms (0 for memory). */
   latencyMs: number;
+  /**
+   * Whether Redis holds every script in its script cache now (always true for memory). Not
+   * part of `ok`: a call whose script is missing sends it again as text.
+   */
   scriptsLoaded: boolean;
   /** Why not ok. */
   reason?: string;
@@ -175,7 +189,7 @@ export interface StatefulExecutor {
   /** Monotonic counters; cheap. */
   stats(): ExecutorStats;
   /** Backend reachable and scripts loaded. Never throws. */
-  checkHealth(): Promise<HealthStatus>;
+  checkHealth(options?: HealthCheckOptions): Promise<HealthStatus>;
   /** Releases what the executor owns (listeners, timers, connections it created). Idempotent. */
   close(): Promise<void>;
 }

@@ -22,3 +22,12 @@ export function linkIndexKey(namespace: string, uid: string): string {
 export function linkKey(namespace: string, uid: string, service: string): string {
   return `sf:{${namespace}:lk:${uid}}${service}`;
 }
+
+/**
+ * The prefixes of a namespace's state and workload keys (`sf:{<ns>:state:`,
+ * `sf:{<ns>:workload:`), for Redis' broadcast tracking. No namespace holds `:`, so the
+ * prefixes of two namespaces never overlap, and neither matches a link key.
+ */
+export function cachedKeyPrefixes(namespace: string): [string, string] {
+  return [`sf:{${namespace}:state:`, `sf:{${namespace}:workload:`];
+}

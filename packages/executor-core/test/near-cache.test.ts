@@ -105,7 +105,7 @@ test('a second read is a hit marked cached on the traced message; stats and desc
   expect(executor.stats().nearCacheHits).toBe(stats.nearCacheHits + 2);
 });
 
-test('only the cached reads are tracked (OPTIN): link scripts add no keys to the tracking table', async () => {
+test('broadcast tracking: Redis keeps prefixes of the namespaces read, not keys', async () => {
   const ns = uniqueNamespace('nc');
   const admin = client();
   const data = client();
@@ -113,15 +113,34 @@ test('only the cached reads are tracked (OPTIN): link scripts add no keys to the
   await executor.loadScripts();
   const trackedKeys = async () =>
     Number(/tracking_total_keys:(\d+)/.exec((await admin.info('stats')) as string)![1]);
-  expect(await data.call('CLIENT', 'TRACKINGINFO')).toEqual(
-    expect.arrayContaining([expect.arrayContaining(['on', 'optin'])]),
-  );
   const before = await trackedKeys();
   for (let i = 0; i < 20; i++) await executor.setLinkedPodIfAbsent(ns, `u${i}`, 'room', 1, 300);
   for (let i = 0; i < 20; i++) await executor.getLinkedPod(ns, `u${i}`, 'room');
-  expect(await trackedKeys()).toBeLessThan(before + 5);
-  await executor.getServiceState(ns, 'room'); // a cached read is tracked
-  expect(await trackedKeys()).toBeGreaterThanOrEqual(before + 1);
+  for (let i = 0; i < 20; i++) await executor.getServiceState(ns, `room${i}`);
+  expect(await trackedKeys()).toBeLessThanOrEqual(before);
+  // The first connection tracks the namespace's state and workload prefixes, redirected.
+  const info = (await data.call('CLIENT', 'TRACKINGINFO')) as unknown[];
+  const flags = info[1] as string[];
+  const prefixes = info[5] as string[];
+  expect(flags).toEqual(expect.arrayContaining(['on', 'bcast']));
+  expect(prefixes).toEqual(expect.arrayContaining([`sf:{${ns}:state:`, `sf:{${ns}:workload:`]));
+  expect(prefixes.some((p) => p.includes(':lk:'))).toBe(false);
+});
+
+test('namespaces past maxNamespaces are read from Redis every time', async () => {
+  const executor = createRedisExecutor({ redis: client(), name: 'near' });
+  cleanup.push(() => executor.close());
+  await executor.enableNearCache({ maxNamespaces: 2 });
+  const [a, b, c] = [uniqueNamespace('nc'), uniqueNamespace('nc'), uniqueNamespace('nc')];
+  for (const ns of [a, b, c]) {
+    await executor.getWorkloadState(ns, 'room');
+    await executor.getWorkloadState(ns, 'room');
+  }
+  const { nearCacheHits: hits, nearCacheMisses: misses } = executor.stats();
+  expect(hits).toBe(2); // the second reads of a and b
+  expect(misses).toBe(4);
+  await executor.getWorkloadState(c, 'room');
+  expect(executor.stats().nearCacheHits).toBe(2);
 });
 
 test('concurrent misses of one key share one read', async () => {
@@ -248,6 +267,7 @@ test('a read in flight when its invalidation arrives does not store the stale re
   const writer = client();
   const key = serviceStateKey(ns, 'room');
   await writer.hset(key, '0', 'old');
+  await executor.getServiceState(ns, 'warm'); // the namespace is tracked from here on
 
   proxy.hold();
   const read = executor.getServiceState(ns, 'room');
@@ -276,6 +296,7 @@ test('a read starting after an invalidation does not share a read sent before it
   const executor = await cachedExecutor({ data, invalidation: () => client() });
   const writer = client();
   await writer.set(workloadKey(ns, 'room'), 'old');
+  await executor.getWorkloadState(ns, 'warm'); // the namespace is tracked from here on
   proxy.hold();
   const first = executor.getWorkloadState(ns, 'room');
   await proxy.held();

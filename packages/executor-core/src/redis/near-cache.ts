@@ -1,22 +1,33 @@
 /**
  * A bounded in-process cache of the hottest reads (`getServiceState`, `getWorkloadState`),
- * kept correct by Redis itself through client-side caching: every data connection runs
- * `CLIENT TRACKING on REDIRECT <id> OPTIN`, where `<id>` is a dedicated connection subscribed
- * to `__redis__:invalidate`, and Redis sends the name of every tracked key that changes.
+ * kept correct by Redis itself through client-side caching in broadcast mode: one connection
+ * (the tracker, the executor's first) runs `CLIENT TRACKING on REDIRECT <id> BCAST PREFIX
+ * sf:{<ns>:state: PREFIX sf:{<ns>:workload:` for each namespace the cache serves, where `<id>`
+ * is a dedicated connection subscribed to `__redis__:invalidate`; Redis then sends the name
+ * of every key under those prefixes that changes, whoever changed it.
  *
- * Why OPTIN: in the default mode Redis would also track every key our Lua scripts read (link
- * keys), filling its tracking table and sending an invalidation on nearly every link write.
- * With OPTIN only the reads sent right after `CLIENT CACHING yes` are tracked; the two are
- * sent as one pipeline so that nothing can slip between them on the connection.
+ * Why broadcast mode: in the default (and OPTIN) mode Redis remembers every key a client
+ * read, in a table that only reads fill: reading 40 000 distinct services left 40 000 keys
+ * in it, whatever our own LRU bound (issue 11, finding 2). In broadcast mode Redis keeps
+ * only the prefixes, so its memory is bounded by `maxNamespaces`. What it costs: an
+ * invalidation message for every write under a prefix, including keys we never read
+ * (state and workload writes are rare next to reads: every 30 s per pod), and Redis checks
+ * each written key against every registered prefix, hence the small namespace bound.
  */
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { ConnectionState } from '../diagnostics.js';
+import { cachedKeyPrefixes } from '../keys.js';
 
 /** Options of the near cache (`createRedisExecutor({ nearCache })`, `enableNearCache()`). */
 export interface NearCacheOptions {
   /** Entries kept at most; the least recently used is evicted first. Default 10 000. */
   maxEntries?: number;
+  /**
+   * Namespaces served from the cache at most (Redis tracks two key prefixes for each); reads
+   * of further namespaces go to Redis every time. Default 16.
+   */
+  maxNamespaces?: number;
   /**
    * Makes the dedicated invalidation connection (owned and quit by the executor). Default:
    * `duplicate()` of the executor's first connection.
@@ -34,6 +45,10 @@ export interface NearCacheOptions {
 
 /** The default `maxEntries`. */
 export const DEFAULT_NEAR_CACHE_ENTRIES = 10_000;
+/** The default `maxNamespaces`. */
+export const DEFAULT_NEAR_CACHE_NAMESPACES = 16;
+/** The default `heartbeatMs`. */
+export const DEFAULT_NEAR_CACHE_HEARTBEAT_MS = 500;
 
 /** The Pub/Sub channel Redis publishes invalidations on in RESP2 redirect mode. */
 export const INVALIDATION_CHANNEL = '__redis__:invalidate';
@@ -56,106 +71,79 @@ interface Pending {
   sharedEpoch: number;
 }
 
-interface DataConnection {
-  client: Redis;
-  // Set once `CLIENT TRACKING` was acknowledged for the current session of the connection
-  // and the current invalidation connection.
-  tracked: boolean;
-  // Bumped whenever the connection drops or comes back: a read sent in an older session
-  // may be answered untracked (ioredis resends unfulfilled commands after a reconnect).
-  session: number;
-  detach: () => void;
-  // Resolved the first time tracking is on (activation waits for connections still connecting).
-  firstTracked: Promise<void>;
-  resolveTracked: () => void;
-}
-
 type Reporter = (state: ConnectionState, errorCode?: string) => void;
 
 const LOST_STATES = ['close', 'reconnecting', 'end'] as const;
 
-/**
- * Sends `CLIENT CACHING yes` and the read so that nothing can come between them on the
- * connection. Without auto-pipelining ioredis writes each command to the socket as it is
- * called, so two calls in a row are adjacent (and cost about one command; a pipeline costs
- * about three). With auto-pipelining the read would wait in the auto-pipeline queue while
- * CLIENT (never auto-pipelined) goes out at once: then an explicit pipeline keeps them together.
- * Resolves to whether CACHING was accepted, and the read's reply; rejects with the read's error.
- */
-async function readTracked(
-  client: Redis,
-  command: 'hgetall' | 'get',
-  key: string,
-): Promise<[boolean, unknown]> {
-  if (!client.options.enableAutoPipelining) {
-    const caching = client.call('CLIENT', 'CACHING', 'yes').then(
-      () => true,
-      () => false,
-    );
-    const read = command === 'get' ? client.get(key) : client.hgetall(key);
-    return Promise.all([caching, read]);
-  }
-  const pipeline = client.pipeline().call('CLIENT', 'CACHING', 'yes');
-  const replies = await (command === 'get' ? pipeline.get(key) : pipeline.hgetall(key)).exec();
-  const [caching, read] = replies ?? [];
-  if (!read) throw new Error('near cache: empty pipeline reply');
-  if (read[0]) throw read[0];
-  return [!caching?.[0], read[1]];
-}
-
 /** @internal The near cache of a standalone Redis executor. */
 export class NearCache {
   readonly maxEntries: number;
+  readonly maxNamespaces: number;
   readonly #entries = new Map<string, unknown>();
   readonly #pending = new Map<string, Pending>();
-  readonly #data = new Map<Redis, DataConnection>();
   readonly #counters: NearCacheCounters;
   readonly #invalidation: Redis;
+  readonly #tracker: Redis;
   readonly #report: Reporter;
-  #detachInvalidation: () => void = () => {};
+  #detach: () => void = () => {};
   // Bumped whenever the whole cache is dropped; reads sent before cannot store.
   #epoch = 0;
   // CLIENT ID of the invalidation connection while it is subscribed, else null.
   #redirect: number | null = null;
   #subscribing = 0;
   #closed = false;
+  // Namespaces the cache serves (at most maxNamespaces), and those whose prefixes Redis has
+  // acknowledged for the current epoch: only reads of those may be stored.
+  readonly #namespaces = new Set<string>();
+  readonly #registered = new Set<string>();
+  // Whether the tracker has tracking on for the current redirect (else it must be reset).
+  #trackerOn = false;
+  // The CLIENT TRACKING registration in flight, if any (one at a time).
+  #registering: Promise<void> | undefined;
+  // Bumped when the tracker or the invalidation connection is lost or reset: a registration
+  // acknowledged in an older session no longer stands.
+  #session = 0;
   // Entries may be served until this time (performance.now() ms): see `heartbeatMs`.
   #leaseUntil = 0;
   readonly #heartbeatMs: number;
-  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #heartbeat: NodeJS.Timeout;
   // When the PING in flight was sent (undefined: none in flight).
   #pingSentAt: number | undefined;
-  #activated: Promise<void>;
+  readonly #activated: Promise<void>;
   #resolveActivated: () => void = () => {};
   #rejectActivated: (error: unknown) => void = () => {};
 
   constructor(
     options: NearCacheOptions,
-    fallbackFactory: () => Redis,
+    tracker: Redis,
     counters: NearCacheCounters,
     report: Reporter,
   ) {
     this.maxEntries = options.maxEntries ?? DEFAULT_NEAR_CACHE_ENTRIES;
+    this.maxNamespaces = options.maxNamespaces ?? DEFAULT_NEAR_CACHE_NAMESPACES;
+    this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_NEAR_CACHE_HEARTBEAT_MS;
     this.#counters = counters;
     this.#report = report;
+    this.#tracker = tracker;
     this.#activated = new Promise<void>((resolve, reject) => {
       this.#resolveActivated = resolve;
       this.#rejectActivated = reject;
     });
     // Nobody may be waiting (constructor option): never an unhandled rejection.
     this.#activated.catch(() => {});
-    const client = (options.invalidationConnection ?? fallbackFactory)();
+    const client = options.invalidationConnection
+      ? options.invalidationConnection()
+      : tracker.duplicate();
     // We subscribe ourselves after CLIENT ID on every 'ready': an automatic resubscribe
     // would put the connection in subscriber mode, where CLIENT ID is refused.
     client.options.autoResubscribe = false;
     this.#invalidation = client;
-    this.#heartbeatMs = options.heartbeatMs ?? 500;
-    this.#listenInvalidation();
+    this.#listen();
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
     this.#heartbeat.unref();
   }
 
-  /** True while invalidations flow and at least the cache may serve. */
+  /** True while invalidations flow and the cache may serve. */
   get active(): boolean {
     return this.#redirect !== null;
   }
@@ -165,15 +153,19 @@ export class NearCache {
     return this.#entries.size;
   }
 
-  /** Resolves once the invalidation connection is subscribed and every data connection tracks. */
+  /**
+   * Resolves once the invalidation connection is subscribed and the tracker connection has
+   * accepted client-side caching; rejects when Redis refuses it (Redis < 6).
+   */
   activated(): Promise<void> {
     return this.#activated;
   }
 
   // ---- connections ---------------------------------------------------------------------
 
-  #listenInvalidation(): void {
+  #listen(): void {
     const client = this.#invalidation;
+    const tracker = this.#tracker;
     const onReady = () => {
       this.#report('ready');
       void this.#subscribe();
@@ -189,15 +181,25 @@ export class NearCache {
       if (channel.toString() === INVALIDATION_CHANNEL) this.#onInvalidation(payload);
     };
     const lost = LOST_STATES.map((state) => [state, onLost(state)] as const);
+    // The tracker's tracking ends with its connection: drop everything, register again.
+    const onTrackerLost = () => this.#trackerLost();
+    const onTrackerReady = () => {
+      this.#trackerLost();
+      void this.#activate();
+    };
     client.on('ready', onReady);
     client.on('error', onError);
     client.on('messageBuffer', onMessage);
     for (const [state, handler] of lost) client.on(state, handler);
-    this.#detachInvalidation = () => {
+    tracker.on('ready', onTrackerReady);
+    for (const state of LOST_STATES) tracker.on(state, onTrackerLost);
+    this.#detach = () => {
       client.off('ready', onReady);
       client.off('error', onError);
       client.off('messageBuffer', onMessage);
       for (const [state, handler] of lost) client.off(state, handler);
+      tracker.off('ready', onTrackerReady);
+      for (const state of LOST_STATES) tracker.off(state, onTrackerLost);
     };
     if (client.status === 'ready') void this.#subscribe();
     else if (client.status === 'wait') client.connect().catch(() => {});
@@ -210,18 +212,32 @@ export class NearCache {
       const id = (await client.client('ID')) as number;
       await client.subscribe(INVALIDATION_CHANNEL);
       if (this.#closed || attempt !== this.#subscribing || client.status !== 'ready') return;
-      this.#flush();
+      this.#trackerLost();
       this.#redirect = id;
       this.#pingSentAt = undefined;
       this.#leaseUntil = performance.now() + 3 * this.#heartbeatMs;
-      const data = [...this.#data.values()];
-      await Promise.all(data.map((connection) => this.#track(connection)));
-      await Promise.all(data.map((connection) => connection.firstTracked));
-      if (this.#redirect === id) this.#resolveActivated();
-    } catch (error) {
-      // A lost connection will come back with 'ready'; a refused command (Redis < 6) will not.
-      if (client.status === 'ready') this.#rejectActivated(error);
+      void this.#activate();
+    } catch {
+      // The connection was lost meanwhile: it comes back with 'ready' and we subscribe again.
     }
+  }
+
+  /**
+   * Resets the tracker (dropping prefixes that still point at a previous redirect) and
+   * registers the namespaces again. Redis 6+ answers CLIENT TRACKING; an older server refuses
+   * it, and the cache cannot work: activation rejects.
+   */
+  async #activate(): Promise<void> {
+    const tracker = this.#tracker;
+    if (this.#redirect === null || tracker.status !== 'ready' || this.#closed) return;
+    try {
+      await tracker.call('CLIENT', 'TRACKING', 'off');
+    } catch (error) {
+      if (tracker.status === 'ready') this.#rejectActivated(error);
+      return;
+    }
+    this.#resolveActivated();
+    void this.#register();
   }
 
   #beat(): void {
@@ -257,72 +273,73 @@ export class NearCache {
     this.#pingSentAt = undefined;
     this.#subscribing++;
     this.#redirect = null;
-    for (const data of this.#data.values()) data.tracked = false;
+    this.#trackerLost();
+  }
+
+  #trackerLost(): void {
+    this.#session++;
+    this.#trackerOn = false;
+    this.#registered.clear();
     this.#flush();
   }
 
-  /** Tracks a data connection (now, and again after each of its reconnects). */
-  addConnection(client: Redis): Promise<void> {
-    if (this.#data.has(client)) return Promise.resolve();
-    let resolveTracked = () => {};
-    const firstTracked = new Promise<void>((resolve) => (resolveTracked = resolve));
-    const data: DataConnection = {
-      client,
-      tracked: false,
-      session: 0,
-      detach: () => {},
-      firstTracked,
-      resolveTracked,
-    };
-    const onReady = () => {
-      data.session++;
-      data.tracked = false;
-      this.#flush();
-      void this.#track(data);
-    };
-    const onLost = () => {
-      data.session++;
-      data.tracked = false;
-      this.#flush();
-    };
-    client.on('ready', onReady);
-    for (const state of LOST_STATES) client.on(state, onLost);
-    data.detach = () => {
-      client.off('ready', onReady);
-      for (const state of LOST_STATES) client.off(state, onLost);
-    };
-    this.#data.set(client, data);
-    return this.#track(data);
+  /**
+   * Sends the prefixes of the namespaces not yet registered, one command at a time. A read
+   * sent after Redis acknowledged its namespace's prefixes may be stored: every later write
+   * of the key is then broadcast to the invalidation connection.
+   */
+  #register(): Promise<void> | undefined {
+    if (this.#registering) return this.#registering;
+    const redirect = this.#redirect;
+    const tracker = this.#tracker;
+    if (this.#closed || redirect === null || tracker.status !== 'ready') return undefined;
+    const fresh = [...this.#namespaces].filter((ns) => !this.#registered.has(ns));
+    if (fresh.length === 0) return undefined;
+    const args = ['TRACKING', 'on', 'REDIRECT', String(redirect), 'BCAST'];
+    for (const ns of fresh) for (const prefix of cachedKeyPrefixes(ns)) args.push('PREFIX', prefix);
+    const session = this.#session;
+    const sent = this.#trackerOn
+      ? tracker.call('CLIENT', ...args)
+      : tracker.call('CLIENT', 'TRACKING', 'off').then(() => tracker.call('CLIENT', ...args));
+    const registering = sent.then(
+      () => {
+        this.#registering = undefined;
+        if (this.#closed) return;
+        // Acknowledged in the session it was sent in: no loss in between, the prefixes stand.
+        if (session === this.#session && redirect === this.#redirect) {
+          this.#trackerOn = true;
+          for (const ns of fresh) this.#registered.add(ns);
+        }
+      },
+      () => {
+        // The redirect went away meanwhile, or a prefix clashed with one Redis still holds:
+        // start over from a reset tracker when the next read asks.
+        this.#registering = undefined;
+        if (session === this.#session) this.#trackerLost();
+      },
+    );
+    this.#registering = registering;
+    return registering;
   }
 
-  /** Stops tracking a connection the executor drops. */
-  removeConnection(client: Redis): void {
-    const data = this.#data.get(client);
-    if (!data) return;
-    data.detach();
-    data.tracked = false;
-    this.#data.delete(client);
-  }
-
-  async #track(data: DataConnection): Promise<void> {
-    const id = this.#redirect;
-    const session = data.session;
-    if (id === null || data.client.status !== 'ready' || this.#closed) return;
-    try {
-      await data.client.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(id), 'OPTIN');
-    } catch (error) {
-      if (data.client.status === 'ready' && data.session === session) this.#rejectActivated(error);
-      return;
+  /**
+   * Registers `namespace` (when under `maxNamespaces`) and resolves once Redis tracks it, or
+   * once that cannot happen now (connection down, registration refused).
+   */
+  async #tracked(namespace: string): Promise<boolean> {
+    if (!this.#namespaces.has(namespace)) {
+      // Past maxNamespaces a namespace is never cached: its reads always go to Redis.
+      if (this.#namespaces.size >= this.maxNamespaces) return false;
+      this.#namespaces.add(namespace);
     }
-    if (
-      this.#redirect === id &&
-      data.session === session &&
-      this.#data.get(data.client) === data &&
-      !this.#closed
-    ) {
-      data.tracked = true;
-      data.resolveTracked();
+    // A registration in flight may have been sent before this namespace was added: then the
+    // next one carries it.
+    for (let round = 0; round < 2 && !this.#registered.has(namespace); round++) {
+      const registering = this.#register();
+      if (!registering) break;
+      await registering;
     }
+    return this.#registered.has(namespace);
   }
 
   // ---- entries -------------------------------------------------------------------------
@@ -340,23 +357,30 @@ export class NearCache {
   }
 
   /**
-   * Reads `key` from Redis on `client` (counted as a miss) and keeps the parsed value when no
-   * invalidation of the key, and no loss of either connection, happened while it was in
-   * flight. Errors are the raw ioredis ones (the executor wraps them).
+   * Reads `key` (of `namespace`) from Redis on `client` (counted as a miss) and keeps the
+   * parsed value when its namespace is tracked and no invalidation of the key, and no loss
+   * of a connection the cache depends on, happened while it was in flight. Errors are the
+   * raw ioredis ones (the executor wraps them).
    */
   async load<T>(
     key: string,
+    namespace: string,
     client: Redis,
     command: 'hgetall' | 'get',
     parse: (raw: never) => T,
   ): Promise<T> {
-    this.#counters.misses++;
-    const data = this.#data.get(client);
-    if (!data?.tracked || this.#redirect === null) {
-      return parse((await client[command](key)) as never);
+    // The first read of a namespace waits for Redis to track it (one round trip, once).
+    if (!this.#registered.has(namespace)) {
+      if (!(await this.#tracked(namespace))) {
+        this.#counters.misses++;
+        return parse((await client[command](key)) as never);
+      }
+      // Concurrent first reads of a key waited together: share the first one's read.
+      const shared = this.join(key);
+      if (shared) return (await shared) as T;
     }
+    this.#counters.misses++;
     const epoch = this.#epoch;
-    const session = data.session;
     let pending = this.#pending.get(key);
     if (!pending) {
       pending = { count: 0, version: 0, shared: undefined, sharedVersion: 0, sharedEpoch: 0 };
@@ -366,16 +390,12 @@ export class NearCache {
     entry.count++;
     const version = entry.version;
     const fetch = (async () => {
-      const [cachingOk, raw] = await readTracked(client, command, key);
-      const value = parse(raw as never);
+      const value = parse((await client[command](key)) as never);
       if (
-        cachingOk &&
         performance.now() <= this.#leaseUntil &&
         value !== undefined &&
         epoch === this.#epoch &&
         version === entry.version &&
-        data.tracked &&
-        data.session === session &&
         !this.#closed
       ) {
         this.#store(key, value);
@@ -435,7 +455,7 @@ export class NearCache {
 
   #onInvalidation(payload: unknown): void {
     // RESP2 redirect mode: an array of key names, or null when the whole database was
-    // flushed (FLUSHALL/FLUSHDB) or the tracking table overflowed.
+    // flushed (FLUSHALL/FLUSHDB).
     if (Array.isArray(payload)) {
       for (const key of payload) this.invalidate(String(key));
     } else {
@@ -456,21 +476,15 @@ export class NearCache {
     this.#closed = true;
     this.#invalidationLost();
     this.#rejectActivated(new Error('near cache closed'));
-    this.#detachInvalidation();
+    this.#detach();
     clearInterval(this.#heartbeat);
-    const data = [...this.#data.values()];
-    this.#data.clear();
-    for (const connection of data) connection.detach();
-    await Promise.all(
-      data.map(async ({ client }) => {
-        if (client.status !== 'ready') return;
-        try {
-          await client.call('CLIENT', 'TRACKING', 'off');
-        } catch {
-          // The connection is going away; its tracking state goes with it.
-        }
-      }),
-    );
+    if (this.#tracker.status === 'ready') {
+      try {
+        await this.#tracker.call('CLIENT', 'TRACKING', 'off');
+      } catch {
+        // The connection is going away; its tracking state goes with it.
+      }
+    }
     try {
       await this.#invalidation.quit();
     } catch {

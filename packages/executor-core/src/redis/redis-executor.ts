@@ -20,12 +20,14 @@ import {
   ConnectionError,
   ScriptError,
   StatefulRouteError,
+  TimeoutError,
   UnsupportedError,
   ValidationError,
 } from '../errors.js';
 import type {
   ExecutorDescription,
   ExecutorStats,
+  HealthCheckOptions,
   HealthStatus,
   ScriptTransport,
   TrySetResult,
@@ -35,8 +37,11 @@ import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js'
 import { readLink } from '../memory/memory-executor.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
 import { toExecutorError, isNoscript } from './redis-errors.js';
+import { CallDeadline } from './deadline.js';
 import {
   DEFAULT_NEAR_CACHE_ENTRIES,
+  DEFAULT_NEAR_CACHE_HEARTBEAT_MS,
+  DEFAULT_NEAR_CACHE_NAMESPACES,
   NearCache,
   type NearCacheCounters,
   type NearCacheOptions,
@@ -71,7 +76,16 @@ export interface RedisExecutorOptions {
    * @throws SR_UNSUPPORTED on a Cluster
    */
   nearCache?: NearCacheOptions;
+  /**
+   * Every call settles within this many ms (SR_REDIS_TIMEOUT after), however long it waited
+   * in a queue before being written (auto-pipelining, a reconnect, a cluster re-route).
+   * Default: the client's ioredis `commandTimeout`, when it has one; else no bound.
+   */
+  commandTimeoutMs?: number;
 }
+
+/** The bound of `checkHealth()` when neither it nor the executor has one. */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
 
 interface Connection {
   client: RedisClient;
@@ -101,6 +115,7 @@ export class RedisExecutor extends BaseExecutor {
   readonly #closeClients: boolean;
   readonly #factory: (() => RedisClient) | undefined;
   readonly #chunk: number;
+  readonly #deadline: CallDeadline | undefined;
   #transport: ScriptTransport;
   #next = 0;
   #scriptsLoaded = false;
@@ -112,16 +127,15 @@ export class RedisExecutor extends BaseExecutor {
   #nearCache: NearCache | undefined;
   #nearCacheMax = DEFAULT_NEAR_CACHE_ENTRIES;
   readonly #nearCounters: NearCacheCounters = { hits: 0, misses: 0, invalidations: 0 };
+  // Run-time switches that await (near cache on/off, connection count, close) run one after
+  // the other in call order: concurrent callers can never leave two near caches, a cache
+  // without its connection, or a connection without its listeners.
+  #switching: Promise<unknown> = Promise.resolve();
 
   constructor(options: RedisExecutorOptions) {
+    checkOptions(options);
     super(options.name ?? 'redis', 'redis');
     const clients = Array.isArray(options.redis) ? options.redis : [options.redis as RedisClient];
-    if (clients.length === 0)
-      throw new ValidationError(
-        'redis',
-        'type',
-        'must be an ioredis client or a non-empty array of them',
-      );
     this.#cluster = isCluster(clients[0]!);
     if (clients.some((client) => isCluster(client) !== this.#cluster)) {
       throw new ValidationError(
@@ -141,11 +155,18 @@ export class RedisExecutor extends BaseExecutor {
     if (!Number.isSafeInteger(this.#chunk) || this.#chunk < 1) {
       throw new ValidationError('batchChunkSize', 'range', 'must be an integer >= 1');
     }
-    clients.forEach((client, i) => this.#attach(client, i === 0 ? 'main' : `pool-${i}`, false));
-    // The cache starts serving once the invalidation connection is subscribed.
+    const timeoutMs = options.commandTimeoutMs ?? clientCommandTimeout(clients[0]!);
+    if (timeoutMs !== undefined) this.#deadline = new CallDeadline(timeoutMs);
     if (options.nearCache) {
       if (this.#cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
-      void this.#startNearCache(options.nearCache).catch(() => {});
+      checkNearCacheOptions(options.nearCache);
+    }
+    clients.forEach((client, i) => this.#attach(client, i === 0 ? 'main' : `pool-${i}`, false));
+    // The cache starts serving once the invalidation connection is subscribed; it waits for a
+    // connection that is not up yet, and gives up only when Redis refuses client-side caching.
+    if (options.nearCache) {
+      const nearCache = options.nearCache;
+      void this.#serially(() => this.#startNearCache(nearCache, undefined)).catch(() => {});
     }
     this.announce();
   }
@@ -218,32 +239,49 @@ export class RedisExecutor extends BaseExecutor {
     return this.#connections.length;
   }
 
+  // Runs `switch` after every switch called before it has finished.
+  #serially<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#switching.then(run);
+    this.#switching = next.catch(() => {});
+    return next;
+  }
+
   /**
    * Spreads calls over `count` connections: extra ones come from `connectionFactory` (and are
    * owned by the executor); surplus owned ones are quit. Given connections are never dropped.
+   * Runs after any switch called before it has finished.
+   * @throws SR_VALIDATION for a count outside 1..64, or more connections without a factory
    */
-  async setConnectionCount(count: number): Promise<void> {
-    this.assertOpen();
-    if (!Number.isSafeInteger(count) || count < 1 || count > 64) {
-      throw new ValidationError('connections', 'range', 'must be an integer from 1 to 64');
-    }
-    while (this.#connections.length < count) {
-      if (!this.#factory) {
+  setConnectionCount(count: number): Promise<void> {
+    try {
+      this.assertOpen();
+      if (!Number.isSafeInteger(count) || count < 1 || count > 64) {
+        throw new ValidationError('connections', 'range', 'must be an integer from 1 to 64');
+      }
+      if (count > this.#connections.length && !this.#factory) {
         throw new ValidationError(
           'connections',
           'range',
           'more connections need the connectionFactory option',
         );
       }
-      const client = this.#factory();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#serially(() => this.#resize(count));
+  }
+
+  async #resize(count: number): Promise<void> {
+    this.assertOpen();
+    const factory = this.#factory;
+    while (this.#connections.length < count && factory) {
+      const client = factory();
       client.options.enableAutoPipelining = this.autoPipelining;
       this.#attach(client, `pool-${this.#connections.length}`, true);
       if (this.#scriptsLoaded) await this.#loadOn(client);
-      await this.#nearCache?.addConnection(client as Redis);
     }
     while (this.#connections.length > count && this.#connections.at(-1)!.owned) {
       const connection = this.#connections.pop()!;
-      this.#nearCache?.removeConnection(connection.client as Redis);
       connection.detach();
       // With auto-pipelining, calls already made may still sit in the client's pipeline
       // queue, and QUIT (never auto-pipelined) would overtake them: a PING queued behind
@@ -257,28 +295,80 @@ export class RedisExecutor extends BaseExecutor {
 
   /**
    * Serves `getServiceState` and `getWorkloadState` from an in-process cache that Redis
-   * invalidates (client-side caching with a redirect connection). Resolves once invalidations
-   * flow and every connection is tracked; replaces a near cache already enabled.
+   * invalidates (client-side caching in broadcast mode, with a redirect connection). Resolves
+   * once invalidations flow; replaces a near cache already enabled. Runs after any switch
+   * called before it has finished.
    * @throws SR_UNSUPPORTED on a Cluster or when Redis refuses CLIENT TRACKING (Redis < 6)
    * @throws SR_REDIS_CONNECTION when the invalidation connection is not ready within `timeoutMs`
+   * @throws SR_VALIDATION for a bad option
    */
-  async enableNearCache(options: NearCacheOptions & { timeoutMs?: number } = {}): Promise<void> {
+  enableNearCache(options: NearCacheOptions & { timeoutMs?: number } = {}): Promise<void> {
+    try {
+      this.assertOpen();
+      if (this.#cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
+      checkNearCacheOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#serially(() => this.#startNearCache(options, options.timeoutMs ?? 5000));
+  }
+
+  /**
+   * Stops the near cache: entries dropped, tracking off, invalidation connection quit. Runs
+   * after any switch called before it has finished.
+   */
+  disableNearCache(): Promise<void> {
+    return this.#serially(() => this.#stopNearCache());
+  }
+
+  /** Whether a near cache is configured (it serves only while its invalidations flow). */
+  get nearCacheEnabled(): boolean {
+    return this.#nearCache !== undefined;
+  }
+
+  async #stopNearCache(): Promise<void> {
+    const cache = this.#nearCache;
+    this.#nearCache = undefined;
+    await cache?.close();
+  }
+
+  // Only ever called through #serially. With a timeout, a cache not active by then is closed
+  // and the call rejects; without one (the constructor option), it stays and activates when
+  // Redis is reachable, unless Redis refuses client-side caching.
+  async #startNearCache(options: NearCacheOptions, timeoutMs: number | undefined): Promise<void> {
     this.assertOpen();
-    const cache = this.#startNearCache(options);
-    const timeoutMs = options.timeoutMs ?? 5000;
+    await this.#stopNearCache();
+    const tracker = this.#connections[0]!.client as Redis;
+    const cache = new NearCache(options, tracker, this.#nearCounters, (state, errorCode) => {
+      if (state === 'reconnecting') this.#reconnects++;
+      if (connectionChannel.hasSubscribers) {
+        const message: ConnectionMessage = {
+          executor: this.name,
+          state,
+          connection: 'invalidation',
+        };
+        if (errorCode !== undefined) message.errorCode = errorCode;
+        connectionChannel.publish(message);
+      }
+    });
+    this.#nearCache = cache;
+    this.#nearCacheMax = cache.maxEntries;
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        cache,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new ConnectionError('near cache: invalidation connection not ready')),
-            timeoutMs,
-          );
-        }),
-      ]);
+      await (timeoutMs === undefined
+        ? cache.activated()
+        : Promise.race([
+            cache.activated(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new ConnectionError('near cache: invalidation connection not ready')),
+                timeoutMs,
+              );
+            }),
+          ]));
     } catch (error) {
-      await this.disableNearCache();
+      if (this.#nearCache === cache) this.#nearCache = undefined;
+      await cache.close();
       if (error instanceof StatefulRouteError) throw error;
       throw new UnsupportedError(
         `near cache: Redis refused client-side caching (CLIENT TRACKING needs Redis 6+): ${String(
@@ -288,53 +378,6 @@ export class RedisExecutor extends BaseExecutor {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Stops the near cache: entries dropped, tracking off, invalidation connection quit. */
-  async disableNearCache(): Promise<void> {
-    const cache = this.#nearCache;
-    this.#nearCache = undefined;
-    await cache?.close();
-  }
-
-  /** Whether a near cache is configured (it serves only while its invalidations flow). */
-  get nearCacheEnabled(): boolean {
-    return this.#nearCache !== undefined;
-  }
-
-  async #startNearCache(options: NearCacheOptions): Promise<void> {
-    if (this.#cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
-    const max = options.maxEntries ?? DEFAULT_NEAR_CACHE_ENTRIES;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new ValidationError('nearCache.maxEntries', 'range', 'must be an integer >= 1');
-    }
-    const heartbeat = options.heartbeatMs ?? 500;
-    if (!Number.isFinite(heartbeat) || heartbeat < 10) {
-      throw new ValidationError('nearCache.heartbeatMs', 'range', 'must be a number >= 10');
-    }
-    await this.disableNearCache();
-    const first = this.#connections[0]!.client as Redis;
-    const cache = new NearCache(
-      options,
-      () => first.duplicate(),
-      this.#nearCounters,
-      (state, errorCode) => {
-        if (state === 'reconnecting') this.#reconnects++;
-        if (connectionChannel.hasSubscribers) {
-          const message: ConnectionMessage = {
-            executor: this.name,
-            state,
-            connection: 'invalidation',
-          };
-          if (errorCode !== undefined) message.errorCode = errorCode;
-          connectionChannel.publish(message);
-        }
-      },
-    );
-    this.#nearCache = cache;
-    this.#nearCacheMax = max;
-    for (const { client } of this.#connections) void cache.addConnection(client as Redis);
-    await cache.activated();
   }
 
   // ---- scripts -------------------------------------------------------------------------
@@ -390,7 +433,12 @@ export class RedisExecutor extends BaseExecutor {
     );
   }
 
-  async #script(
+  #script(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const run = this.#runScript(script, keys, args);
+    return this.#deadline ? this.#call(run) : run;
+  }
+
+  async #runScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly string[],
@@ -430,9 +478,11 @@ export class RedisExecutor extends BaseExecutor {
     }
   }
 
+  // Every Redis round trip of an operation goes through here (scripts through #script): the
+  // one place where the command timeout is enforced and ioredis errors become typed ones.
   async #call<T>(command: Promise<T>): Promise<T> {
     try {
-      return await command;
+      return await (this.#deadline ? this.#deadline.bound(command) : command);
     } catch (error) {
       throw toExecutorError(error);
     }
@@ -472,43 +522,73 @@ export class RedisExecutor extends BaseExecutor {
     return this.#connections.every(({ client }) => client.status === 'ready');
   }
 
-  async checkHealth(): Promise<HealthStatus> {
-    const scriptsLoaded = this.#scriptsLoaded || this.#transport === 'eval';
-    if (this.closed)
+  /**
+   * Pings every connection and asks Redis whether it holds the scripts, within `timeoutMs`
+   * (default: the command timeout, else 1000 ms). `ok` says whether Redis answers; a script
+   * missing from Redis' cache does not make it unhealthy (calls send it again as text), and
+   * `scriptsLoaded` says whether every script is cached on every master now.
+   * @throws SR_VALIDATION for a bad `timeoutMs`
+   */
+  async checkHealth(options: HealthCheckOptions = {}): Promise<HealthStatus> {
+    const timeoutMs = options.timeoutMs ?? this.#deadline?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+    checkTimeout(timeoutMs, 'timeoutMs');
+    if (this.closed) {
       return {
         ok: false,
         backend: 'redis',
         latencyMs: 0,
-        scriptsLoaded,
+        scriptsLoaded: false,
         reason: 'executor closed',
       };
+    }
     const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const down = this.#connections.find(({ client }) => client.status !== 'ready');
+        reject(
+          down
+            ? new ConnectionError(
+                `Redis is unreachable: connection ${down.label} is ${down.client.status} after ${timeoutMs} ms`,
+              )
+            : new TimeoutError(`Redis did not answer the health check within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+    });
     try {
-      await Promise.all(this.#connections.map(({ client }) => client.ping()));
+      const checks = Promise.all([
+        Promise.all(this.#connections.map(({ client }) => client.ping())),
+        this.#scriptsCached(),
+      ]);
+      const [, scriptsLoaded] = await Promise.race([checks, expired]);
+      return { ok: true, backend: 'redis', latencyMs: performance.now() - started, scriptsLoaded };
     } catch (error) {
-      const wrapped = toExecutorError(error);
       return {
         ok: false,
         backend: 'redis',
         latencyMs: performance.now() - started,
-        scriptsLoaded,
-        reason: wrapped.message,
+        scriptsLoaded: false,
+        reason: toExecutorError(error).message,
       };
+    } finally {
+      clearTimeout(timer);
     }
-    const latencyMs = performance.now() - started;
-    if (!scriptsLoaded)
-      return {
-        ok: false,
-        backend: 'redis',
-        latencyMs,
-        scriptsLoaded,
-        reason: 'scripts not loaded',
-      };
-    return { ok: true, backend: 'redis', latencyMs, scriptsLoaded };
+  }
+
+  // Whether every master holds every script (SCRIPT EXISTS, one round trip per master).
+  async #scriptsCached(): Promise<boolean> {
+    const first = this.#connections[0]!.client;
+    const nodes: Redis[] = isCluster(first) ? first.nodes('master') : [first];
+    const shas = ALL_SCRIPTS.map((script) => script.sha);
+    const replies = await Promise.all(
+      nodes.map((node) => node.script('EXISTS', ...shas) as Promise<number[]>),
+    );
+    return replies.every((flags) => flags.every((flag) => flag === 1));
   }
 
   protected async release(): Promise<void> {
-    await this.disableNearCache();
+    // After the switches called before close() (the near cache included) have finished.
+    await this.#serially(() => this.#stopNearCache());
     const connections = this.#connections.splice(0);
     for (const connection of connections) connection.detach();
     await Promise.all(
@@ -552,7 +632,7 @@ export class RedisExecutor extends BaseExecutor {
         return Object.assign(record<string>(), hit);
       }
       const client = this.#client() as Redis;
-      const loaded = await this.#call(cache.load(key, client, 'hgetall', podStates));
+      const loaded = await this.#call(cache.load(key, ns, client, 'hgetall', podStates));
       return Object.assign(record<string>(), loaded);
     }
     // HGETALL by its upper-case name: ioredis' reply transformer is keyed by 'hgetall', so the
@@ -591,7 +671,7 @@ export class RedisExecutor extends BaseExecutor {
         if (message) message.cached = true;
         return hit;
       }
-      return this.#call(cache.load(key, this.#client() as Redis, 'get', workloadValue));
+      return this.#call(cache.load(key, ns, this.#client() as Redis, 'get', workloadValue));
     }
     return workloadValue(await this.#call(this.#client().get(key)));
   }
@@ -740,6 +820,104 @@ export class RedisExecutor extends BaseExecutor {
     }
     return out;
   }
+}
+
+// An ioredis client, told from anything else without importing ioredis' classes (the
+// application may use another copy of ioredis than ours).
+function isRedisClient(value: unknown): value is RedisClient {
+  const client = value as Partial<Record<'on' | 'off' | 'call' | 'duplicate', unknown>> | null;
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof client.on === 'function' &&
+    typeof client.off === 'function' &&
+    typeof client.call === 'function' &&
+    typeof (client as { status?: unknown }).status === 'string' &&
+    typeof (client as { options?: unknown }).options === 'object'
+  );
+}
+
+const CLIENT_EXPECTED =
+  'must be an ioredis client (new Redis(url) or new Cluster(seeds)) or a non-empty array of ' +
+  'them; the executor does not make connections from a URL or connection options';
+
+// The options checked before anything is attached, so a wrong one is a typed error naming
+// it (not a TypeError from deep inside), and nothing is left behind.
+function checkOptions(options: RedisExecutorOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('options', 'type', 'must be an object with a `redis` client');
+  }
+  const redis: unknown = options.redis;
+  const clients: unknown[] = Array.isArray(redis) ? redis : [redis];
+  if (clients.length === 0 || !clients.every(isRedisClient)) {
+    throw new ValidationError('redis', 'type', CLIENT_EXPECTED);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new ValidationError('name', 'type', 'must be a non-empty string');
+  }
+  if (options.closeClients !== undefined && typeof options.closeClients !== 'boolean') {
+    throw new ValidationError('closeClients', 'type', 'must be a boolean');
+  }
+  if (options.connectionFactory !== undefined && typeof options.connectionFactory !== 'function') {
+    throw new ValidationError('connectionFactory', 'type', 'must be a function returning a client');
+  }
+  if (
+    options.nearCache !== undefined &&
+    (typeof options.nearCache !== 'object' || options.nearCache === null)
+  ) {
+    throw new ValidationError('nearCache', 'type', 'must be an object of near cache options');
+  }
+  if (options.commandTimeoutMs !== undefined) {
+    checkTimeout(options.commandTimeoutMs, 'commandTimeoutMs');
+  }
+}
+
+function checkTimeout(value: unknown, field: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ValidationError(field, 'range', 'must be a number of ms > 0');
+  }
+}
+
+function checkNearCacheOptions(options: NearCacheOptions & { timeoutMs?: number }): void {
+  const max = options.maxEntries ?? DEFAULT_NEAR_CACHE_ENTRIES;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new ValidationError('nearCache.maxEntries', 'range', 'must be an integer >= 1');
+  }
+  const namespaces = options.maxNamespaces ?? DEFAULT_NEAR_CACHE_NAMESPACES;
+  if (!Number.isSafeInteger(namespaces) || namespaces < 1 || namespaces > 1024) {
+    throw new ValidationError(
+      'nearCache.maxNamespaces',
+      'range',
+      'must be an integer from 1 to 1024',
+    );
+  }
+  const heartbeat = options.heartbeatMs ?? DEFAULT_NEAR_CACHE_HEARTBEAT_MS;
+  if (!Number.isFinite(heartbeat) || heartbeat < 10) {
+    throw new ValidationError('nearCache.heartbeatMs', 'range', 'must be a number >= 10');
+  }
+  if (
+    options.invalidationConnection !== undefined &&
+    typeof options.invalidationConnection !== 'function'
+  ) {
+    throw new ValidationError(
+      'nearCache.invalidationConnection',
+      'type',
+      'must be a function returning a client',
+    );
+  }
+  if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs, 'timeoutMs');
+}
+
+// ioredis' own command timeout of a client (a Cluster keeps it in its redisOptions).
+function clientCommandTimeout(client: RedisClient): number | undefined {
+  const options = client.options as {
+    commandTimeout?: unknown;
+    redisOptions?: { commandTimeout?: unknown };
+  };
+  const timeout = isCluster(client) ? options.redisOptions?.commandTimeout : options.commandTimeout;
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0
+    ? timeout
+    : undefined;
 }
 
 const NEAR_CACHE_ON_CLUSTER =
