@@ -1,6 +1,6 @@
 /**
  * Liveness and readiness: `/healthz` answers while the process runs; `/readyz` asks the
- * executor (backend reachable, scripts loaded) and answers 503 when it is not ready.
+ * executor (the backend answers within the command timeout) and answers 503 when it does not.
  */
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from './context.js';
@@ -43,7 +43,8 @@ export function registerHealthRoutes(app: FastifyInstance, { executor }: RouteCo
     {
       schema: {
         operationId: 'readyz',
-        summary: 'Readiness: the backend answers and the scripts are loaded.',
+        summary:
+          'Readiness: the backend answers within the command timeout (`scriptsLoaded` says whether Redis holds the scripts; calls work either way).',
         tags: ['operations'],
         response: { 200: readiness, 503: { ...readiness, description: 'Not ready.' } },
       },
