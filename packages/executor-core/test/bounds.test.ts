@@ -5,38 +5,18 @@
 import type {} from '@stateful-route/test-redis/global-setup';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import {
-  freePort,
-  startRedis,
-  uniqueNamespace,
-  type RedisServer,
-} from '@stateful-route/test-redis';
+import { describe, expect, test } from 'vitest';
+import { freePort, uniqueNamespace } from '@stateful-route/test-redis';
 import { createRedisExecutor, type StatefulRouteError } from '@stateful-route/executor-core';
+import { ownRedis } from './helpers/own-redis.js';
 
 const TIMEOUT_MS = 300;
 // Timer granularity and a busy 2-core machine: a call may end this much after its bound.
 const MARGIN_MS = 150;
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function client(options: Record<string, unknown> = {}): Redis {
-  const redis = new Redis(server.url, options);
-  redis.on('error', () => {});
-  cleanup.push(() => redis.disconnect());
-  return redis;
-}
+const redis = ownRedis();
+const client = redis.client;
+const cleanup = { push: redis.after };
 
 interface Outcome {
   op: string;
@@ -60,8 +40,8 @@ describe('issue 11 finding 3: the command timeout holds for every call in flight
     test(`calls started during CLIENT PAUSE end with SR_REDIS_TIMEOUT by the bound (auto-pipelining ${
       autoPipelining ? 'on' : 'off'
     })`, async () => {
-      const redis = client({ commandTimeout: TIMEOUT_MS, enableAutoPipelining: autoPipelining });
-      const executor = createRedisExecutor({ redis, name: 'bounds' });
+      const data = client({ commandTimeout: TIMEOUT_MS, enableAutoPipelining: autoPipelining });
+      const executor = createRedisExecutor({ redis: data, name: 'bounds' });
       cleanup.push(() => executor.close());
       await executor.loadScripts();
       const ns = uniqueNamespace('bounds');
@@ -120,9 +100,9 @@ describe('issue 11 finding 3: the command timeout holds for every call in flight
 
 describe('issue 11 finding 7: checkHealth() has its own bound and tells the truth', () => {
   test('a healthy Redis is ok without loadScripts(); scriptsLoaded says what Redis holds', async () => {
-    const redis = client();
-    await redis.script('FLUSH');
-    const executor = createRedisExecutor({ redis });
+    const data = client();
+    await data.script('FLUSH');
+    const executor = createRedisExecutor({ redis: data });
     cleanup.push(() => executor.close());
     const before = await executor.checkHealth();
     expect(before).toMatchObject({ ok: true, backend: 'redis', scriptsLoaded: false });
@@ -131,16 +111,16 @@ describe('issue 11 finding 7: checkHealth() has its own bound and tells the trut
     await executor.loadScripts();
     expect(await executor.checkHealth()).toMatchObject({ ok: true, scriptsLoaded: true });
     // Flushed behind our back (a restart, SCRIPT FLUSH): still healthy, and it says so.
-    await redis.script('FLUSH');
+    await data.script('FLUSH');
     expect(await executor.checkHealth()).toMatchObject({ ok: true, scriptsLoaded: false });
   });
 
   test('an unreachable Redis (closed local port) answers ok:false within the bound', async () => {
     const port = await freePort();
-    const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
-    redis.on('error', () => {});
-    cleanup.push(() => redis.disconnect());
-    const executor = createRedisExecutor({ redis });
+    const unreachable = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+    unreachable.on('error', () => {});
+    cleanup.push(() => unreachable.disconnect());
+    const executor = createRedisExecutor({ redis: unreachable });
     cleanup.push(() => executor.close());
     const started = performance.now();
     const health = await executor.checkHealth({ timeoutMs: TIMEOUT_MS });

@@ -5,36 +5,22 @@
 // Server-side tracking memory stays bounded by the cache's own bound (finding 2).
 import type {} from '@stateful-route/test-redis/global-setup';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startRedis, uniqueNamespace, type RedisServer } from '@stateful-route/test-redis';
+import type { Redis } from 'ioredis';
+import { describe, expect, test } from 'vitest';
+import { uniqueNamespace } from '@stateful-route/test-redis';
 import {
   createRedisExecutor,
   serviceStateKey,
   workloadKey,
   type RedisExecutor,
 } from '@stateful-route/executor-core';
+import { ownRedis } from './helpers/own-redis.js';
+import { seededRandom, StalenessChecker } from './helpers/staleness.js';
 
 // Our own server: the checks count pubsub connections and tracking keys server-wide.
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function client(options: Record<string, unknown> = {}): Redis {
-  const redis = new Redis(server.url, { maxRetriesPerRequest: 3, ...options });
-  redis.on('error', () => {});
-  cleanup.push(() => redis.disconnect());
-  return redis;
-}
+const redis = ownRedis();
+const client = redis.client;
+const cleanup = { push: redis.after };
 
 /** Client lines of CLIENT LIST whose name is `name` (optionally of one TYPE). */
 async function clientsNamed(admin: Redis, name: string, type?: string): Promise<string[]> {
@@ -160,18 +146,11 @@ describe('by design: any interleaving of switches keeps reads within the stalene
     const admin = client();
     const writer = client();
     const services = ['s0', 's1', 's2'];
-    const acks = new Map<string, { version: number; at: number }[]>(
-      services.map((s) => [s, [{ version: 0, at: 0 }]]),
-    );
+    const checker = new StalenessChecker(services, boundMs);
     for (const svc of services) await writer.set(workloadKey(ns, svc), '0');
     let version = 0;
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x7fffffff;
-    };
+    const random = seededRandom(7);
     const until = performance.now() + 3000;
-    const violations: string[] = [];
     const failures: string[] = [];
     let reads = 0;
     let switches = 0;
@@ -181,7 +160,7 @@ describe('by design: any interleaving of switches keeps reads within the stalene
         const svc = services[Math.floor(random() * services.length)]!;
         const v = ++version;
         await writer.set(workloadKey(ns, svc), String(v));
-        acks.get(svc)!.push({ version: v, at: performance.now() });
+        checker.acked(svc, v);
         await sleep(random() * 8);
       }
     };
@@ -189,19 +168,13 @@ describe('by design: any interleaving of switches keeps reads within the stalene
       while (performance.now() < until) {
         const svc = services[Math.floor(random() * services.length)]!;
         const started = performance.now();
-        let value: number;
         try {
-          value = Number(await executor.getWorkloadState(ns, svc));
+          checker.read(svc, started, Number(await executor.getWorkloadState(ns, svc)));
         } catch (error) {
           failures.push(String(error));
           continue;
         }
         reads++;
-        const floor = acks
-          .get(svc)!
-          .filter((a) => a.at <= started - boundMs)
-          .reduce((max, a) => Math.max(max, a.version), 0);
-        if (value < floor) violations.push(`${svc}: read ${value}, ${floor} acked before`);
         if (random() < 0.3) await sleep(0);
       }
     };
@@ -236,10 +209,10 @@ describe('by design: any interleaving of switches keeps reads within the stalene
     const stats = executor.stats();
     console.log(
       `[switches] randomized: ${switches} switches, ${reads} reads, ${version} raw writes, ` +
-        `hits ${stats.nearCacheHits}, violations ${violations.length}`,
+        `hits ${stats.nearCacheHits}, violations ${checker.violations.length}`,
     );
     expect(failures).toEqual([]);
-    expect(violations).toEqual([]);
+    expect(checker.violations).toEqual([]);
     expect(stats.nearCacheHits).toBeGreaterThan(50);
 
     // Settled: exactly the connections the configuration needs.
