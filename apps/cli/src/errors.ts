@@ -1,7 +1,8 @@
 /**
  * The CLI's own coded errors and the one place where any error becomes an exit code.
  * Executor codes keep their meaning: a validation error is a usage error (exit 2), an
- * unreachable or timed-out Redis is an unreachable target (exit 3).
+ * unreachable or timed-out Redis, or one that refuses the credentials, is an unreachable
+ * target (exit 3).
  */
 import { CommanderError } from 'commander';
 
@@ -13,7 +14,10 @@ export const ExitCodes = {
   FINDINGS: 1,
   /** Bad flags or arguments (including executor input rules, `SR_VALIDATION`). */
   USAGE: 2,
-  /** The target (Redis, the server, a metrics URL) could not be reached or timed out. */
+  /**
+   * The target (Redis, the server, a metrics URL) could not be reached or timed out, or Redis
+   * refused the credentials (`SR_REDIS_AUTH`).
+   */
   UNREACHABLE: 3,
   /** Anything else. */
   OTHER: 4,
@@ -97,7 +101,14 @@ const USAGE_CODES = new Set([
   'SR_REPORTER_INVALID_REPORT',
 ]);
 
-const UNREACHABLE_CODES = new Set(['SR_REDIS_CONNECTION', 'SR_REDIS_TIMEOUT', 'SR_REDIS_CLUSTER']);
+// Redis cannot serve this client: down, too slow, a cluster in trouble, or the credentials
+// refused (a direct target, or a server whose Redis refuses its credentials, 503).
+const UNREACHABLE_CODES = new Set([
+  'SR_REDIS_CONNECTION',
+  'SR_REDIS_TIMEOUT',
+  'SR_REDIS_AUTH',
+  'SR_REDIS_CLUSTER',
+]);
 
 /** The exit code of an error code (executor, server or CLI), with the HTTP status as a hint. */
 export function exitCodeOfCode(code: string, status?: number): ExitCode {

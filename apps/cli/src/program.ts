@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { checkArgvEncoding } from './argv.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -30,7 +31,8 @@ Exit codes:
   0  ok
   1  findings or a failed check (bench and report with --baseline/--threshold, doctor)
   2  usage error (bad flag or argument, input rules of the contract, no target)
-  3  target unreachable (Redis, the server or a metrics URL; connection or timeout)
+  3  target unreachable (Redis, the server or a metrics URL; connection, timeout, or
+     Redis refusing the credentials)
   4  any other error
 
 Data is only changed by the sub-commands that say "(writes)": state set, workload set,
@@ -107,6 +109,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const state: RunState = { exitCode: ExitCodes.OK, json: argv.includes('--json') };
   const program = createProgram(io, state);
   try {
+    checkArgvEncoding(argv, io.argvBytes);
     await program.parseAsync([...argv], { from: 'user' });
     return state.exitCode;
   } catch (error) {

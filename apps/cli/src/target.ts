@@ -6,7 +6,12 @@
  * so an unreachable target is an exit 3 in seconds rather than a hang.
  */
 import { Cluster, Redis } from 'ioredis';
-import { ConnectionError, type RedisClient } from '@stateful-route/executor-core';
+import {
+  AuthError,
+  ConnectionError,
+  toExecutorError,
+  type RedisClient,
+} from '@stateful-route/executor-core';
 import { UsageError } from './errors.js';
 import { quote } from './parse.js';
 
@@ -215,6 +220,7 @@ export function createClient(
 /**
  * Creates a client and connects it once.
  * @throws SR_REDIS_CONNECTION when the target cannot be reached in time (exit 3)
+ * @throws SR_REDIS_AUTH when Redis refuses the credentials of the URL, or their absence (exit 3)
  */
 export async function connectRedis(
   target: Exclude<Target, { kind: 'server' }>,
@@ -232,9 +238,17 @@ export async function connectRedis(
     await client.connect();
   } catch (error) {
     client.disconnect();
+    const cause = last ?? error;
+    // Redis answered, and refused us (NOAUTH, WRONGPASS): the executor's code, not "unreachable".
+    const typed = toExecutorError(cause);
+    if (typed instanceof AuthError) {
+      throw new AuthError(typed.reply, `Redis at ${describeTarget(target)}: ${typed.message}`, {
+        cause,
+      });
+    }
     throw new ConnectionError(
-      `cannot reach Redis at ${describeTarget(target)}: ${reasonOf(last ?? error)}`,
-      { cause: last ?? error },
+      `cannot reach Redis at ${describeTarget(target)}: ${reasonOf(cause)}`,
+      { cause },
     );
   } finally {
     client.off('error', remember);

@@ -7,13 +7,28 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, uniqueNamespace } from '@stateful-route/test-redis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, bin } from './helpers.js';
+import { BIN, bin, binBytes } from './helpers.js';
 import { startServer, type TestServer } from './server.js';
 
 const redisUrl = inject('redisUrl');
 let server: TestServer;
 let dir: string;
+
+/** Every key of a namespace with its DUMP, read with plain commands. */
+async function namespaceImage(ns: string): Promise<Record<string, string>> {
+  const client = new Redis(redisUrl);
+  try {
+    const out: Record<string, string> = {};
+    for (const key of (await client.keys(`sf:{${ns}:*`)).sort()) {
+      out[key] = (await client.dumpBuffer(key))?.toString('hex') ?? '';
+    }
+    return out;
+  } finally {
+    client.disconnect();
+  }
+}
 
 beforeAll(async () => {
   if (!existsSync(BIN))
@@ -68,6 +83,81 @@ describe('the stateful-route binary', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^stateful-route: uid: .*\[SR_VALIDATION\]\n$/);
     }
+  });
+
+  it("issue 11 finding 5: refuses a namespace with ':' (exit 2, SR_VALIDATION namespace) and writes nothing", async () => {
+    const ns = uniqueNamespace('e2e');
+    // Namespace `<ns>:lk:b`, service `c` would be the key of the link index of uid
+    // `b:workload:c` in namespace `<ns>`.
+    const link = await bin(['link', 'set', ns, 'b:workload:c', 'room', '3', '--redis', redisUrl]);
+    expect(link.code).toBe(0);
+    const before = await namespaceImage(ns);
+    for (const target of [
+      ['--redis', redisUrl],
+      ['--server', server.url],
+    ]) {
+      const result = await bin(['workload', 'set', `${ns}:lk:b`, 'c', 'Running', ...target]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        "stateful-route: namespace: must not contain ':' [SR_VALIDATION]\n",
+      );
+    }
+    expect(await namespaceImage(ns)).toEqual(before);
+    const links = await bin(['link', 'list', ns, 'b:workload:c', '--redis', redisUrl, '--json']);
+    expect(links.code, links.stderr).toBe(0);
+    expect(JSON.parse(links.stdout)).toEqual({ links: { room: 3 } });
+  });
+
+  it('issue 11 finding 6: refuses an argument with a byte that is not UTF-8 (exit 2, its position named) and writes nothing', async () => {
+    const ns = uniqueNamespace('e2e');
+    // execFile takes strings only (UTF-8 encoded): the shell's printf writes the raw byte.
+    for (const target of [
+      ['--redis', redisUrl],
+      ['--server', server.url],
+    ]) {
+      for (const json of [false, true]) {
+        const result = await binBytes([
+          'link',
+          'set',
+          ns,
+          Buffer.from('caf\xff', 'latin1'),
+          'room',
+          '3',
+          ...target,
+          ...(json ? ['--json'] : []),
+        ]);
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stdout).toBe('');
+        if (json) {
+          expect(JSON.parse(result.stderr)).toEqual({
+            error: {
+              code: 'SR_CLI_USAGE',
+              field: 'argv[4]',
+              message: expect.stringContaining('argument 4 is not valid UTF-8') as unknown,
+            },
+          });
+        } else {
+          expect(result.stderr).toMatch(
+            /^stateful-route: argument 4 is not valid UTF-8.*\[SR_CLI_USAGE\]\n$/,
+          );
+        }
+      }
+    }
+    expect(await namespaceImage(ns)).toEqual({});
+    // A U+FFFD typed as UTF-8 is text like any other: stored as given.
+    const typed = await binBytes([
+      'link',
+      'set',
+      ns,
+      Buffer.from('caf\ufffd', 'utf8'),
+      'room',
+      '3',
+      '--redis',
+      redisUrl,
+    ]);
+    expect(typed.code, typed.stderr).toBe(0);
+    expect(Object.keys(await namespaceImage(ns))).toContain(`sf:{${ns}:lk:caf\ufffd}room`);
   });
 
   it('exits 3 quickly when the target is unreachable', async () => {

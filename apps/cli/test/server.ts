@@ -16,6 +16,8 @@ export interface TestServer {
 export async function startServer(options: {
   redisUrl: string;
   token?: string;
+  /** More flags, e.g. `['--command-timeout-ms', '5000']`. */
+  args?: string[];
 }): Promise<TestServer> {
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`${SERVER_BIN} is missing: build first (pnpm build, or pnpm test at the root)`);
@@ -31,6 +33,7 @@ export async function startServer(options: {
     'warn',
   ];
   if (options.token) args.push('--token', options.token);
+  args.push(...(options.args ?? []));
   const child: ChildProcess = spawn(process.execPath, args, {
     env: { PATH: process.env['PATH'] ?? '' },
     stdio: ['ignore', 'ignore', 'pipe'],

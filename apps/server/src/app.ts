@@ -21,11 +21,13 @@ import Fastify, {
 import type { DestinationStream } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { requireBearer } from './auth.js';
+import { BackendAvailability } from './backend-availability.js';
 import { createBackend } from './backend.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { debugEnabled, errorHandler } from './error-handler.js';
 import { ServerErrorCodes } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLinkRoutes } from './routes/links.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -174,6 +176,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   }
   // From here on, app.close() releases everything acquired so far (see the onClose hook).
   let disposeMetrics: (() => void) | undefined;
+  let availability: BackendAvailability | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
@@ -182,6 +185,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     if (sweep) clearInterval(sweep);
     if (retry) clearTimeout(retry);
     disposeMetrics?.();
+    availability?.close();
     analyzer.close();
     if (closeExecutor) await executor.close();
   });
@@ -196,7 +200,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   async function assemble(): Promise<void> {
     logRef.current = app.log;
     app.decorate('statefulRoute', { executor, analyzer, registry, config, backendSummary });
-    app.setErrorHandler(errorHandler);
+    // One per app: an outage is logged once per state change, not once per request.
+    const backendState = new BackendAvailability(app.log, executor.name);
+    availability = backendState;
+    app.setErrorHandler((error, request, reply) =>
+      errorHandler(error, request, reply, backendState),
+    );
     app.setNotFoundHandler((request, reply) => {
       void reply.code(404).send({
         error: {
@@ -209,6 +218,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       void reply.header('x-request-id', request.id);
       done();
     });
+    // Before the routes: plugins copy their parent's content-type parsers when registered.
+    registerJsonBodyParser(app);
 
     collectDefaultMetrics({ register: registry });
     registerHttpMetrics(app, registry);
@@ -270,7 +281,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
           if (closing) return;
           app.log.warn(
             { code: (error as { code?: string }).code },
-            `could not load the Redis scripts yet (${(error as Error).message}); retrying every ${SCRIPT_RETRY_MS} ms, /readyz answers 503 meanwhile`,
+            `could not load the Redis scripts yet (${(error as Error).message}); retrying every ${SCRIPT_RETRY_MS} ms`,
           );
           retry = setTimeout(() => void load(), SCRIPT_RETRY_MS);
           retry.unref();

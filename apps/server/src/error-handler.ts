@@ -2,9 +2,12 @@
  * The one place where errors become HTTP replies: `{ error: { code, message, field? } }`
  * with the status of the code (see `STATUS_OF_CODE`). Never a stack trace, never a value the
  * client sent; unexpected errors are logged with their stack and answered with SR_INTERNAL.
+ * An unavailable backend (503, 507) is not a server fault: it is logged at warn, once per
+ * state change (see `BackendAvailability`), not once per request.
  */
 import { StatefulRouteError, ValidationError } from '@stateful-route/executor-core';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { BackendAvailability } from './backend-availability.js';
 import { ServerError, ServerErrorCodes, statusOfCode, RequestValidationError } from './errors.js';
 
 /** The JSON body of every error reply. */
@@ -136,17 +139,25 @@ function levelOf(status: number): MappedError['level'] {
   return status >= 500 ? 'error' : 'debug';
 }
 
-/** Fastify error handler: logs by severity, replies with the mapped status and body. */
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+/**
+ * Fastify error handler: logs by severity, replies with the mapped status and body. With
+ * `availability`, an unavailable backend is logged there, once per state change; without
+ * it (errors of the framework, before any route), once per request.
+ */
+export function errorHandler(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  availability?: BackendAvailability,
+): void {
   const mapped = mapError(error);
   if (mapped.level === 'error')
     request.log.error({ reqId: request.id, err: error }, 'request failed');
-  else if (mapped.level === 'warn')
-    request.log.warn(
-      { reqId: request.id, code: mapped.body.error.code, reason: mapped.body.error.message },
-      'backend unavailable',
-    );
-  else if (debugEnabled(request.log))
+  else if (mapped.level === 'warn') {
+    const { code, message } = mapped.body.error;
+    if (availability) availability.failed(code, message, request.id);
+    else request.log.warn({ reqId: request.id, code, reason: message }, 'backend unavailable');
+  } else if (debugEnabled(request.log))
     request.log.debug(
       { reqId: request.id, code: mapped.body.error.code, field: mapped.body.error.field },
       'request refused',

@@ -15,7 +15,7 @@ export const ServerErrorCodes = {
   NOT_FOUND: 'SR_NOT_FOUND',
   /** The request body is larger than the configured body limit. */
   BODY_TOO_LARGE: 'SR_BODY_TOO_LARGE',
-  /** The request body is not `application/json`. */
+  /** The request body is not `application/json`, or declares a charset other than UTF-8. */
   UNSUPPORTED_MEDIA_TYPE: 'SR_UNSUPPORTED_MEDIA_TYPE',
   /** An unexpected failure inside the server (details in the server log, not the reply). */
   INTERNAL: 'SR_INTERNAL',
@@ -52,6 +52,13 @@ export class RequestValidationError extends ServerError {
   }
 }
 
+/** A JSON body declared in a charset other than UTF-8 (`charset=iso-8859-1`, ...). */
+export class UnsupportedMediaTypeError extends ServerError {
+  constructor(message: string) {
+    super(ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE, 415, message);
+  }
+}
+
 /** Missing or wrong bearer token. The message never says which, nor echoes the token. */
 export class UnauthorizedError extends ServerError {
   constructor() {
@@ -73,7 +80,8 @@ export class ConfigError extends ServerError {
 }
 
 /**
- * HTTP status of each code. Backend unavailability is 503 (retry later), a full Redis is
+ * HTTP status of each code. Backend unavailability is 503 (retry later; Redis refusing the
+ * server's credentials included: the request was fine, the deployment is not), a full Redis is
  * 507 (retrying will not help until memory is freed), a broken invariant is 500.
  */
 export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.freeze({
@@ -84,6 +92,7 @@ export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.f
   SR_UNSUPPORTED_MEDIA_TYPE: 415,
   SR_REDIS_CONNECTION: 503,
   SR_REDIS_TIMEOUT: 503,
+  SR_REDIS_AUTH: 503,
   SR_REDIS_CLUSTER: 503,
   SR_REDIS_BUSY: 503,
   SR_EXECUTOR_CLOSED: 503,

@@ -14,6 +14,7 @@ export {
   ServerError,
   RequestValidationError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ConfigError,
   STATUS_OF_CODE,
   statusOfCode,

@@ -39,11 +39,16 @@ export const errorSchema: JsonSchema = {
 };
 
 const idRules =
-  'Percent-encoded. Not blank, no `{` or `}`, no control characters, at most 512 UTF-8 bytes.';
+  'Percent-encoded UTF-8. Not blank, no `{` or `}`, no control characters, at most 512 UTF-8 bytes.';
 
-/** A path segment holding a namespace, service or uid. */
+/** A path segment holding a service or uid. */
 export function idParam(description: string): JsonSchema {
   return { type: 'string', description: `${description} ${idRules}` };
+}
+
+/** A path segment holding a namespace: the id rules, and no `:` (checked by the executor). */
+export function namespaceParam(): JsonSchema {
+  return { type: 'string', description: `Namespace. ${idRules} No \`:\`.` };
 }
 
 /** An integer carried in a path segment or query string. */
@@ -63,9 +68,9 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input (SR_VALIDATION with `field`); nothing was written.',
   401: 'Missing or wrong bearer token (SR_UNAUTHORIZED).',
   413: 'Body larger than the body limit (SR_BODY_TOO_LARGE).',
-  415: 'Body is not application/json (SR_UNSUPPORTED_MEDIA_TYPE).',
+  415: 'Body is not application/json, or declares a charset other than UTF-8 (SR_UNSUPPORTED_MEDIA_TYPE).',
   500: 'Unexpected failure (SR_INTERNAL, SR_REDIS_SCRIPT, SR_REDIS_COMMAND, SR_CORRUPT_VALUE).',
-  503: 'Backend unavailable (SR_REDIS_CONNECTION, SR_REDIS_TIMEOUT, SR_REDIS_CLUSTER, SR_REDIS_BUSY, SR_EXECUTOR_CLOSED); retry later.',
+  503: 'Backend unavailable (SR_REDIS_CONNECTION, SR_REDIS_TIMEOUT, SR_REDIS_AUTH, SR_REDIS_CLUSTER, SR_REDIS_BUSY, SR_EXECUTOR_CLOSED); retry later.',
   507: 'Redis is out of memory (SR_REDIS_OOM); writes are refused.',
 };
 

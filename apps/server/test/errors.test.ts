@@ -1,4 +1,5 @@
 import {
+  AuthError,
   ConnectionError,
   CorruptValueError,
   ErrorCodes,
@@ -18,6 +19,7 @@ describe('mapError', () => {
     [new ValidationError('uid', 'blank', 'must not be blank'), 400],
     [new ConnectionError('connection refused'), 503],
     [new TimeoutError('command timed out'), 503],
+    [new AuthError('WRONGPASS', 'Redis refused the username or password'), 503],
     [new RedisReplyError(ErrorCodes.CLUSTER, 'CLUSTERDOWN', 'cluster is down'), 503],
     [new RedisReplyError(ErrorCodes.BUSY, 'BUSY', 'a script is running'), 503],
     [new ExecutorClosedError(), 503],

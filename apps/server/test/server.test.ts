@@ -4,6 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import {
+  AuthError,
   createMemoryExecutor,
   ErrorCodes,
   RedisReplyError,
@@ -159,6 +160,7 @@ describe('backend failures map to statuses', () => {
   test.each([
     [new TimeoutError('Redis did not answer within 1000 ms'), 503, 'SR_REDIS_TIMEOUT'],
     [new ConnectionError('connection refused'), 503, 'SR_REDIS_CONNECTION'],
+    [new AuthError('NOAUTH', 'Redis requires authentication'), 503, 'SR_REDIS_AUTH'],
     [
       new RedisReplyError(ErrorCodes.CLUSTER, 'CLUSTERDOWN', 'cluster down'),
       503,

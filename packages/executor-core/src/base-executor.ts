@@ -24,6 +24,7 @@ import {
   checkId,
   checkIdList,
   checkKeepSeconds,
+  checkNamespace,
   checkPersistSeconds,
   checkPodId,
   checkState,
@@ -80,7 +81,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
     return this.run('setServiceState', 1, () => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkId(service, 'service');
       checkPodId(podId);
       checkState(state);
@@ -91,7 +92,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getServiceState(namespace: string, service: string): Promise<Record<number, string>> {
     return this.run('getServiceState', 1, (message) => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkId(service, 'service');
       return this.doGetServiceState(namespace, service, message);
     });
@@ -100,7 +101,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   setWorkloadState(namespace: string, service: string, state: string): Promise<void> {
     return this.run('setWorkloadState', 1, () => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkId(service, 'service');
       checkWorkloadState(state);
       return this.doSetWorkloadState(namespace, service, state);
@@ -110,7 +111,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getWorkloadState(namespace: string, service: string): Promise<string | null> {
     return this.run('getWorkloadState', 1, (message) => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkId(service, 'service');
       return this.doGetWorkloadState(namespace, service, message);
     });
@@ -122,7 +123,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   ): Promise<Record<string, string>> {
     return this.run('getWorkloadStateBatch', Array.isArray(services) ? services.length : 0, () => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkIdList(services, 'services');
       if (services.length === 0)
         return Promise.resolve(Object.create(null) as Record<string, string>);
@@ -190,7 +191,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   ): Promise<Record<number, string[]>> {
     return this.run('batchGetLinkedPod', Array.isArray(uids) ? uids.length : 0, () => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkIdList(uids, 'uids');
       checkId(service, 'service');
       if (uids.length === 0)
@@ -230,7 +231,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getLinkService(namespace: string, uid: string): Promise<Record<string, number>> {
     return this.run('getLinkService', 1, () => {
       this.assertOpen();
-      checkId(namespace, 'namespace');
+      checkNamespace(namespace);
       checkId(uid, 'uid');
       return this.doGetLinkService(namespace, uid);
     });
@@ -238,7 +239,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
 
   private checkLink(namespace: string, uid: string, service: string): void {
     this.assertOpen();
-    checkId(namespace, 'namespace');
+    checkNamespace(namespace);
     checkId(uid, 'uid');
     checkId(service, 'service');
   }

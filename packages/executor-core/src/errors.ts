@@ -12,6 +12,11 @@ export const ErrorCodes = {
   CONNECTION: 'SR_REDIS_CONNECTION',
   /** Redis did not answer within the command timeout. */
   TIMEOUT: 'SR_REDIS_TIMEOUT',
+  /**
+   * Redis refused this client's credentials or permissions (`NOAUTH`, `WRONGPASS`, `NOPERM`):
+   * a changed password, a wrong one, or an ACL that denies a command or key the executor uses.
+   */
+  AUTH: 'SR_REDIS_AUTH',
   /** A Lua script failed inside Redis or replied with an unexpected shape. */
   SCRIPT: 'SR_REDIS_SCRIPT',
   /** Redis Cluster refused the command (CROSSSLOT, CLUSTERDOWN, unresolved redirection). */
@@ -42,6 +47,9 @@ const typeOfCode: Record<ErrorCode, ErrorType> = {
   SR_VALIDATION: 'validation',
   SR_REDIS_CONNECTION: 'connection',
   SR_REDIS_TIMEOUT: 'timeout',
+  // Like an unreachable Redis: the request was fine, this client cannot use Redis until an
+  // operator fixes the credentials or the ACL.
+  SR_REDIS_AUTH: 'connection',
   SR_REDIS_SCRIPT: 'script',
   SR_REDIS_CLUSTER: 'cluster',
   SR_REDIS_OOM: 'other',
@@ -120,6 +128,27 @@ export class RedisReplyError extends StatefulRouteError {
   constructor(code: ErrorCode, reply: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.reply = reply;
+  }
+}
+
+/** The Redis error replies that mean "this client's credentials or permissions are refused". */
+export type AuthReply = 'NOAUTH' | 'WRONGPASS' | 'NOPERM';
+
+/**
+ * Redis refused this client's credentials or permissions: `reply` is `NOAUTH` (Redis wants a
+ * password the client did not send, e.g. one set while it was connected), `WRONGPASS` (the
+ * client's username or password is wrong, e.g. rotated) or `NOPERM` (an ACL denies the user a
+ * command or key the executor needs). Retrying the same call does not help until the
+ * configuration is fixed; the server answers 503. `cause` is the ioredis reply, whose text
+ * can name a key: the message does not repeat it.
+ * @example
+ * try { await executor.getLinkedPod('ns', 'user-1', 'room') }
+ * catch (e) { if (e instanceof AuthError) console.error('fix the Redis credentials:', e.reply) }
+ */
+export class AuthError extends RedisReplyError {
+  declare readonly reply: AuthReply;
+  constructor(reply: AuthReply, message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.AUTH, reply, message, options);
   }
 }
 

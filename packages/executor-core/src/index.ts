@@ -19,6 +19,7 @@ export type {
   ExecutorDescription,
   ExecutorStats,
   HealthStatus,
+  HealthCheckOptions,
 } from './executor.js';
 export {
   ErrorCodes,
@@ -26,6 +27,7 @@ export {
   ValidationError,
   ConnectionError,
   TimeoutError,
+  AuthError,
   RedisReplyError,
   ScriptError,
   CorruptValueError,
@@ -33,7 +35,8 @@ export {
   UnsupportedError,
   errorTypeOf,
 } from './errors.js';
-export type { ErrorCode, ErrorType, ValidationRule } from './errors.js';
+export type { AuthReply, ErrorCode, ErrorType, ValidationRule } from './errors.js';
+export { toExecutorError } from './redis/redis-errors.js';
 export { CHANNELS, OperationMessage } from './diagnostics.js';
 export type {
   ScriptLoadMessage,
@@ -43,4 +46,4 @@ export type {
   ExecutorLifecycleMessage,
 } from './diagnostics.js';
 export { serviceStateKey, workloadKey, linkIndexKey, linkKey } from './keys.js';
-export { MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';
+export { checkNamespace, MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';

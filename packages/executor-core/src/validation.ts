@@ -18,25 +18,53 @@ const SURELY_SHORT = Math.floor(MAX_ID_BYTES / 3);
 // The hot path: most ids are short printable ASCII without spaces or braces, which passes
 // every rule. One charCode loop answers that without trim(), a regex or a byte count; any
 // other id takes the full checks below (and gets their precise rule on failure).
-function isPlainAscii(value: string): boolean {
+// `also` is one more code unit to refuse in the same loop (':' for namespaces, -1 for none).
+function isPlainAscii(value: string, also: number): boolean {
   const length = value.length;
   if (length === 0 || length > MAX_ID_BYTES) return false;
   for (let i = 0; i < length; i++) {
     const c = value.charCodeAt(i);
     // 0x21..0x7e is printable ASCII without space; 0x7b and 0x7d are the braces.
-    if (c < 0x21 || c > 0x7e || c === 0x7b || c === 0x7d) return false;
+    if (c < 0x21 || c > 0x7e || c === 0x7b || c === 0x7d || c === also) return false;
   }
   return true;
 }
 
+const NONE = -1;
+const COLON = 0x3a;
+
 /**
- * Checks a namespace, service or uid: a string, not blank, no `{` `}`, no control
- * characters, well-formed Unicode, at most 512 UTF-8 bytes. The id is stored as given.
+ * Checks a service or uid (a namespace: `checkNamespace`): a string, not blank, no `{` `}`,
+ * no control characters, well-formed Unicode, at most 512 UTF-8 bytes. The id is stored as
+ * given.
  * @throws SR_VALIDATION
  */
 export function checkId(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
-  if (isPlainAscii(value)) return;
+  if (isPlainAscii(value, NONE)) return;
+  checkIdRules(value, field);
+}
+
+/**
+ * Checks a namespace: the rules of `checkId`, and no `:`. The key kinds are told apart by
+ * the word after the namespace (`state:`, `workload:`, `lk:`), so a namespace holding `:`
+ * could spell another namespace's key (contract section 4).
+ * @example
+ * checkNamespace('default'); // passes
+ * checkNamespace('a:lk:b'); // throws ValidationError: field 'namespace', rule 'forbidden-character'
+ * @throws SR_VALIDATION
+ */
+export function checkNamespace(value: unknown, field = 'namespace'): asserts value is string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'type', 'must be a string');
+  if (isPlainAscii(value, COLON)) return;
+  checkIdRules(value, field);
+  if (value.includes(':')) {
+    throw new ValidationError(field, 'forbidden-character', "must not contain ':'");
+  }
+}
+
+// The full id rules, for the strings the fast path did not settle.
+function checkIdRules(value: string, field: string): void {
   if (value.trim().length === 0) throw new ValidationError(field, 'blank', 'must not be blank');
   if (FORBIDDEN.test(value)) {
     if (value.includes('{') || value.includes('}')) {

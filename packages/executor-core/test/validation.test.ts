@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  checkNamespace,
+  linkIndexKey,
   ValidationError,
+  workloadKey,
   type MemoryExecutor,
   type StatefulExecutor,
 } from '@stateful-route/executor-core';
@@ -93,8 +96,22 @@ const BAD_IDS: [unknown, string][] = [
   [Symbol('u1'), 'type'],
 ];
 
+/**
+ * Invalid namespaces only: a ':' lets one namespace spell another's keys (issue 11 finding 5),
+ * on the ASCII fast path and off it. uid and service may contain ':'.
+ */
+const BAD_NAMESPACES: [unknown, string][] = [
+  [':', 'forbidden-character'],
+  ['a:lk:b', 'forbidden-character'],
+  ['ns:', 'forbidden-character'],
+  [':ns', 'forbidden-character'],
+  ['a b:c', 'forbidden-character'],
+  ['é:x', 'forbidden-character'],
+  ['用'.repeat(100) + ':', 'forbidden-character'],
+];
+
 const BAD: Record<Kind, [unknown, string | undefined][]> = {
-  namespace: BAD_IDS,
+  namespace: [...BAD_IDS, ...BAD_NAMESPACES],
   service: BAD_IDS,
   uid: BAD_IDS,
   podId: [
@@ -288,6 +305,48 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
       expect(commands[0]![1]).toBe(`sf:{${ns}:lk:u1}room`);
     });
 
+  test("issue 11 finding 5: a ':' in a namespace is refused, so one tenant cannot overwrite another's key", async () => {
+    const ns = freshNamespace();
+    const ex = h.executor;
+    const image = async () =>
+      h.raw.client
+        ? redisDump(h.raw.client, ns)
+        : JSON.stringify((h.executor as MemoryExecutor).dump());
+    // The probe: namespace `<ns>:lk:b`, service `c` spells the key of the link index of
+    // namespace `<ns>`, uid `b:workload:c`.
+    expect(workloadKey(`${ns}:lk:b`, 'c')).toBe(linkIndexKey(ns, 'b:workload:c'));
+    await ex.setLinkedPod(ns, 'b:workload:c', 'room', 3, -1);
+    const before = await image();
+    const recorder = h.raw.client ? await recordCommands(h.raw.client) : undefined;
+    for (const write of [
+      () => ex.setWorkloadState(`${ns}:lk:b`, 'c', 'Running'),
+      () => ex.setServiceState(`${ns}:lk:b`, 'c', 0, 'READY'),
+      () => ex.setLinkedPod(`${ns}:x`, 'u', 'room', 1, -1),
+      () => ex.getWorkloadState(`${ns}:lk:b`, 'c'),
+    ]) {
+      const error: unknown = await write().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({
+        code: 'SR_VALIDATION',
+        field: 'namespace',
+        rule: 'forbidden-character',
+        message: "namespace: must not contain ':'",
+      });
+    }
+    if (recorder) expect(await recorder.stop()).toEqual([]);
+    expect(await image()).toEqual(before);
+    // The victim's link index is still a hash that answers.
+    expect(await ex.getLinkService(ns, 'b:workload:c')).toEqual({ room: 3 });
+    // uid and service may still contain ':'.
+    expect(await ex.setLinkedPod(ns, 'u:1', 'svc:a', 4, -1)).toBe(-1);
+    expect(await ex.getLinkedPod(ns, 'u:1', 'svc:a')).toBe(4);
+    await ex.setWorkloadState(ns, 'svc:a', 'Running');
+    expect(await ex.getWorkloadState(ns, 'svc:a')).toBe('Running');
+  });
+
   test('the boundaries themselves are accepted', async () => {
     const ns = freshNamespace();
     const ex = h.executor;
@@ -301,5 +360,29 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
     expect(await ex.setLinkedPod(ns, 'a\u00a0b\u2028c', 'room', 1, -1)).toBe(-1);
     await ex.setWorkloadState(ns, 'room', '');
     expect(await ex.getWorkloadState(ns, 'room')).toBeNull();
+  });
+});
+
+describe('checkNamespace', () => {
+  test("issue 11 finding 5: the public namespace rule refuses ':' on and off the ASCII fast path", () => {
+    for (const value of ['a:b', ':', 'a:lk:b', 'x y:z', 'é:x']) {
+      let error: unknown;
+      try {
+        checkNamespace(value);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, value).toBeInstanceOf(ValidationError);
+      expect(error, value).toMatchObject({
+        field: 'namespace',
+        rule: 'forbidden-character',
+        message: "namespace: must not contain ':'",
+      });
+    }
+    // The other id rules still apply, with their own rule names.
+    expect(() => checkNamespace('a{b')).toThrow(/must not contain '\{' or '\}'/);
+    expect(() => checkNamespace(' ')).toThrow(/blank/);
+    // Legal namespaces pass, including the ones an id may hold.
+    for (const value of ['default', 'a-b_c.d', 'é', 'a b', 'x'.repeat(512)]) checkNamespace(value);
   });
 });

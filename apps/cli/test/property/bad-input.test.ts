@@ -186,6 +186,63 @@ describe('every CLI data command refuses bad input with exit 2 and writes nothin
     });
   }
 
+  for (const targetName of ['redis', 'server'] as const) {
+    test(`issue 11 finding 5: a namespace with ':' is refused by every data command, field namespace (--${targetName})`, async () => {
+      const target = targetName === 'redis' ? ['--redis', redis.url] : ['--server', serverUrl];
+      const before = await keyspace();
+      // `prop:lk:u1` + service `x` would spell the link index of uid `u1:workload:x`, etc.
+      for (const ns of ['prop:lk:u1', 'prop:workload', ':', 'a:', ':b', 'é:日']) {
+        for (const command of COMMANDS) {
+          const argv = argvFor(command, 'ns', ns, target);
+          const result = await cli(argv);
+          const label = `${argv.join(' ')} -> ${result.code} ${result.stderr}`;
+          expect(result.code, label).toBe(2);
+          expect(JSON.parse(result.stderr), label).toEqual({
+            error: {
+              code: 'SR_VALIDATION',
+              field: 'namespace',
+              message: "namespace: must not contain ':'",
+            },
+          });
+          expect(await keyspace(), label).toEqual(before);
+        }
+      }
+    });
+  }
+
+  test('issue 11 finding 6: an argument whose bytes are not UTF-8 is refused with its position (exit 2) before any I/O', async () => {
+    const before = await keyspace();
+    const target = ['--redis', redis.url];
+    const argv = ['link', 'set', 'prop', 'caf\ufffd', 'room', '3', ...target, '--json'];
+    const utf8 = argv.map((arg) => Buffer.from(arg, 'utf8'));
+    // What the OS passed: `caf\xff` (Node shows it as `caf\ufffd`).
+    const raw = [...utf8];
+    raw[3] = Buffer.from('caf\xff', 'latin1');
+    const refused = await cli(argv, { argvBytes: raw });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(JSON.parse(refused.stderr)).toEqual({
+      error: {
+        code: 'SR_CLI_USAGE',
+        field: 'argv[4]',
+        message: expect.stringContaining('argument 4 is not valid UTF-8') as unknown,
+      },
+    });
+    expect(await keyspace()).toEqual(before);
+    // Without the raw bytes (no /proc): a U+FFFD may stand for any such byte, so it is refused.
+    const unknown = await cli(argv, { argvBytes: null });
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(JSON.parse(unknown.stderr)).toMatchObject({
+      error: { code: 'SR_CLI_USAGE', field: 'argv[4]' },
+    });
+    expect(await keyspace()).toEqual(before);
+    // Bytes that are UTF-8 for U+FFFD itself: text like any other, stored as given.
+    const typed = await cli(argv, { argvBytes: utf8 });
+    expect(typed.code, typed.stderr).toBe(0);
+    expect(await admin.get('sf:{prop:lk:caf\ufffd}room')).toBe('3');
+    expect((await cli(['link', 'remove', 'prop', 'caf\ufffd', 'room', ...target])).code).toBe(0);
+    expect(await keyspace()).toEqual(before);
+  });
+
   test('good values through the same argv builder are accepted (the refusals are not vacuous)', async () => {
     for (const command of COMMANDS) {
       const argv = argvFor(command, 'ns', GOOD.ns, ['--redis', redis.url]);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   errorResponses,
   idParam,
+  namespaceParam,
   integerParam,
   READ_ERRORS,
   toInteger,
@@ -32,7 +33,7 @@ const linkParams = {
   type: 'object',
   required: ['ns', 'uid', 'svc'],
   properties: {
-    ns: idParam('Namespace.'),
+    ns: namespaceParam(),
     uid: idParam('User or session id.'),
     svc: idParam('Service name.'),
   },
@@ -179,7 +180,7 @@ export function registerLinkRoutes(app: FastifyInstance, { executor, config }: R
         params: {
           type: 'object',
           required: ['ns', 'uid'],
-          properties: { ns: idParam('Namespace.'), uid: idParam('User or session id.') },
+          properties: { ns: namespaceParam(), uid: idParam('User or session id.') },
         },
         response: {
           200: {
@@ -213,7 +214,7 @@ export function registerLinkRoutes(app: FastifyInstance, { executor, config }: R
         params: {
           type: 'object',
           required: ['ns', 'svc'],
-          properties: { ns: idParam('Namespace.'), svc: idParam('Service name.') },
+          properties: { ns: namespaceParam(), svc: idParam('Service name.') },
         },
         body: {
           type: 'object',

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   errorResponses,
   idParam,
+  namespaceParam,
   integerParam,
   READ_ERRORS,
   toInteger,
@@ -20,7 +21,7 @@ interface ServiceParams {
 const serviceParams = {
   type: 'object',
   required: ['ns', 'svc'],
-  properties: { ns: idParam('Namespace.'), svc: idParam('Service name.') },
+  properties: { ns: namespaceParam(), svc: idParam('Service name.') },
 };
 
 /** Registers the pod-state routes (under the `/v1` prefix). */

@@ -3,7 +3,7 @@
  * `getWorkloadStateBatch`.
  */
 import type { FastifyInstance } from 'fastify';
-import { errorResponses, idParam, READ_ERRORS, WRITE_ERRORS } from '../schemas.js';
+import { errorResponses, idParam, namespaceParam, READ_ERRORS, WRITE_ERRORS } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 interface ServiceParams {
@@ -14,7 +14,7 @@ interface ServiceParams {
 const serviceParams = {
   type: 'object',
   required: ['ns', 'svc'],
-  properties: { ns: idParam('Namespace.'), svc: idParam('Service name.') },
+  properties: { ns: namespaceParam(), svc: idParam('Service name.') },
 };
 
 /** Registers the workload routes (under the `/v1` prefix). */
@@ -93,7 +93,7 @@ export function registerWorkloadRoutes(
         params: {
           type: 'object',
           required: ['ns'],
-          properties: { ns: idParam('Namespace.') },
+          properties: { ns: namespaceParam() },
         },
         body: {
           type: 'object',

@@ -1,6 +1,8 @@
 // Property tests of every HTTP route with a real Redis behind it: malformed ids, bodies,
 // queries and headers are answered 4xx with a code, never 5xx, and leave the Redis keyspace
 // byte for byte as it was. Ids that are odd but legal reach exactly their own key.
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
@@ -421,7 +423,7 @@ const badQuery = {
 interface Sent {
   method: Route['method'];
   url: string;
-  payload?: string;
+  payload?: string | Buffer;
   headers?: Record<string, string>;
 }
 
@@ -590,6 +592,13 @@ describe('odd but legal ids reach exactly their own key', () => {
             payload: JSON.stringify({ podId: pod, persistSeconds: -1, mode: 'set' }),
             headers: { 'content-type': 'application/json' },
           });
+          if (slot === 'ns' && id.includes(':')) {
+            // Legal in a uid or service, but not in a namespace (issue 11 finding 5).
+            expect(put.status, `${url} -> ${put.body}`).toBe(400);
+            expect(JSON.parse(put.body)).toMatchObject({ error: { field: 'namespace' } });
+            expect(await keyspace()).toEqual(before);
+            return;
+          }
           if (id === '..' || id === '.') {
             // Dot segments (raw or as %2e) are removed by URL normalisation (RFC 3986 5.2.4)
             // before routing, as clients do too: either another path that answers 4xx and
@@ -616,5 +625,289 @@ describe('odd but legal ids reach exactly their own key', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+});
+
+// ---- issue 11: a namespace that spells another tenant's key, text that is not UTF-8 -------
+
+/** Sends the request and checks its status, code and field, and that no key changed. */
+async function expectRefusedAs(
+  request: Sent,
+  before: Record<string, string>,
+  expected: { status: number; code: string; field?: string },
+): Promise<void> {
+  const reply = await send(request);
+  const label = `${request.method} ${request.url.slice(0, 200)} ${String(request.payload).slice(0, 200)} ${JSON.stringify(request.headers ?? {})}`;
+  expect(reply.status, `${label} -> ${reply.body.slice(0, 300)}`).toBe(expected.status);
+  const body = JSON.parse(reply.body) as { error: { code: string; field?: string } };
+  expect(body.error.code, label).toBe(expected.code);
+  if (expected.field !== undefined) expect(body.error.field, label).toBe(expected.field);
+  expect(await keyspace(), label).toEqual(before);
+}
+
+/** Byte sequences that are not UTF-8: Latin-1, stray continuation, overlong, surrogate, truncated, above U+10FFFF. */
+const NOT_UTF8: readonly Buffer[] = [
+  Buffer.from([0xe9]),
+  Buffer.from([0xff]),
+  Buffer.from([0x80]),
+  Buffer.from([0xc0, 0xaf]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0xe2, 0x82]),
+  Buffer.from([0xf4, 0x90, 0x80, 0x80]),
+];
+
+/** A body of `kind` with `bad` inside one of its strings: valid JSON once decoded with U+FFFD. */
+function bodyWithBytes(kind: Exclude<BodyKind, null>, bad: Buffer): Buffer {
+  const [head, tail] = {
+    state: ['{"state":"caf', '"}'],
+    workload: ['{"state":"caf', '"}'],
+    services: ['{"services":["room","caf', '"]}'],
+    link: ['{"podId":3,"persistSeconds":-1,"mode":"set', '"}'],
+    uids: ['{"uids":["u1","caf', '"]}'],
+  }[kind];
+  return Buffer.concat([Buffer.from(head!, 'utf8'), bad, Buffer.from(tail!, 'utf8')]);
+}
+
+/** One HTTP/1.1 request over a plain socket, bytes as given; the status and body of the reply. */
+function rawRequest(port: number, request: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(text);
+      if (!status || split < 0) {
+        reject(new Error(`not an HTTP reply: ${JSON.stringify(text.slice(0, 200))}`));
+        return;
+      }
+      resolve({ status: Number(status[1]), body: text.slice(split + 4) });
+    });
+    // Written, not ended: the server closes the connection after its reply (Connection: close).
+    socket.write(request);
+  });
+}
+
+describe('issue 11: input that would reach another key, or be stored altered, is refused', () => {
+  test("issue 11 finding 5: PUT workload of namespace 'a:lk:b' answers 400 SR_VALIDATION (namespace) and leaves the link index of uid 'b:workload:c' in 'a' intact", async () => {
+    const link = await send({
+      method: 'PUT',
+      url: '/v1/namespaces/tenant/users/b:workload:c/links/room',
+      payload: JSON.stringify({ podId: 4, persistSeconds: -1, mode: 'set' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(link.status, link.body).toBe(200);
+    const before = await keyspace();
+    expect(await admin.type(linkIndexKey('tenant', 'b:workload:c'))).toBe('hash');
+    for (const url of [
+      '/v1/namespaces/tenant:lk:b/services/c/workload',
+      '/v1/namespaces/tenant%3Alk%3Ab/services/c/workload',
+    ]) {
+      const reply = await send({
+        method: 'PUT',
+        url,
+        payload: JSON.stringify({ state: 'Running' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(reply.status, reply.body).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({
+        error: {
+          code: 'SR_VALIDATION',
+          field: 'namespace',
+          message: "namespace: must not contain ':'",
+        },
+      });
+    }
+    expect(await keyspace()).toEqual(before);
+    expect(await admin.type(linkIndexKey('tenant', 'b:workload:c'))).toBe('hash');
+    const links = await send({
+      method: 'GET',
+      url: '/v1/namespaces/tenant/users/b:workload:c/links',
+    });
+    expect(links.status, links.body).toBe(200);
+    expect(JSON.parse(links.body)).toEqual({ links: { room: 4 } });
+    const removed = await send({
+      method: 'DELETE',
+      url: '/v1/namespaces/tenant/users/b:workload:c/links/room',
+    });
+    expect(JSON.parse(removed.body)).toEqual({ removed: true });
+  });
+
+  test("issue 11 finding 5: a ':' in the namespace of any route answers 400 SR_VALIDATION (namespace) and writes nothing", async () => {
+    const before = await keyspace();
+    const part = fc
+      .string({ unit: 'grapheme', maxLength: 8 })
+      // eslint-disable-next-line no-control-regex -- keep every other id rule satisfied
+      .filter((s) => !/[{}\u0000-\u001f\u007f-\u009f]/.test(s));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        part,
+        part,
+        fc.boolean(),
+        async (route, a, b, rawColon) => {
+          const segment = rawColon ? `${enc(a)}:${enc(b)}` : enc(`${a}:${b}`);
+          await expectRefusedAs(
+            {
+              method: route.method,
+              url: route.path({ ...GOOD_IDS, ns: segment }),
+              ...(route.body
+                ? {
+                    payload: JSON.stringify(GOOD_BODY[route.body]),
+                    headers: { 'content-type': 'application/json' },
+                  }
+                : {}),
+            },
+            before,
+            { status: 400, code: 'SR_VALIDATION', field: 'namespace' },
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('issue 11 finding 6: a JSON body that is not UTF-8 answers 400 SR_VALIDATION (body) on every route and writes nothing', async () => {
+    const before = await keyspace();
+    for (const route of ROUTES.filter((r) => r.body !== null)) {
+      for (const bad of NOT_UTF8) {
+        for (const type of ['application/json', 'application/json; charset=utf-8']) {
+          await expectRefusedAs(
+            {
+              method: route.method,
+              url: route.path(GOOD_IDS),
+              payload: bodyWithBytes(route.body!, bad),
+              headers: { 'content-type': type },
+            },
+            before,
+            { status: 400, code: 'SR_VALIDATION', field: 'body' },
+          );
+        }
+      }
+    }
+    const reply = await send({
+      method: 'PUT',
+      url: '/v1/namespaces/prop/services/room/workload',
+      payload: bodyWithBytes('workload', Buffer.from([0xe9])),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(JSON.parse(reply.body)).toEqual({
+      error: { code: 'SR_VALIDATION', field: 'body', message: 'body: must be valid UTF-8' },
+    });
+  });
+
+  test('issue 11 finding 6: a JSON content type with a charset other than UTF-8 answers 415 SR_UNSUPPORTED_MEDIA_TYPE and writes nothing', async () => {
+    const before = await keyspace();
+    for (const charset of [
+      'iso-8859-1',
+      'ISO-8859-1',
+      '"latin1"',
+      'windows-1252',
+      'utf-16',
+      'us-ascii',
+      '',
+    ]) {
+      for (const payload of [
+        bodyWithBytes('workload', Buffer.from([0xe9])),
+        Buffer.from(JSON.stringify(GOOD_BODY.workload)),
+      ]) {
+        await expectRefusedAs(
+          {
+            method: 'PUT',
+            url: '/v1/namespaces/prop/services/room/workload',
+            payload,
+            headers: { 'content-type': `application/json; charset=${charset}` },
+          },
+          before,
+          { status: 415, code: 'SR_UNSUPPORTED_MEDIA_TYPE' },
+        );
+      }
+    }
+  });
+
+  test('issue 11 finding 6: UTF-8 bodies are still taken (no charset, charset=utf-8 in any spelling) and stored exactly', async () => {
+    const cases = [
+      ['application/json', 'café'],
+      ['application/json; charset=utf-8', 'naïve 日本 🚀'],
+      ['application/json;charset=UTF-8', '\ufffd stays a replacement character'],
+      ['application/json; charset="utf-8"', 'x'],
+      ['Application/JSON; Charset=utf8', 'y'],
+    ] as const;
+    for (const [type, state] of cases) {
+      const put = await send({
+        method: 'PUT',
+        url: '/v1/namespaces/utf8/services/room/workload',
+        payload: Buffer.from(JSON.stringify({ state }), 'utf8'),
+        headers: { 'content-type': type },
+      });
+      expect(put.status, `${type} -> ${put.body}`).toBe(204);
+      expect(await admin.get('sf:{utf8:workload:room}'), type).toBe(state);
+    }
+    await admin.del('sf:{utf8:workload:room}');
+  });
+
+  test('issue 11 finding 6: path segments with percent-encoded bytes that are not UTF-8 answer 400 SR_VALIDATION (path)', async () => {
+    const before = await keyspace();
+    for (const segment of [
+      'caf%E9',
+      '%FF',
+      '%80',
+      '%C0%AF',
+      '%ED%A0%80',
+      '%E2%82',
+      '%F4%90%80%80',
+    ]) {
+      for (const slot of ['ns', 'uid', 'svc'] as const) {
+        await expectRefusedAs(
+          {
+            method: 'PUT',
+            url: ROUTES[5]!.path({ ...GOOD_IDS, [slot]: segment }),
+            payload: JSON.stringify(GOOD_BODY.link),
+            headers: { 'content-type': 'application/json' },
+          },
+          before,
+          { status: 400, code: 'SR_VALIDATION', field: 'path' },
+        );
+      }
+    }
+  });
+
+  test('issue 11 finding 6: a Latin-1 body over a real socket answers 400 or 415 and nothing is stored', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const before = await keyspace();
+    const body = Buffer.from('{"state":"caf\xe9"}', 'latin1');
+    const cases = [
+      ['application/json', 400, 'SR_VALIDATION'],
+      ['application/json; charset=iso-8859-1', 415, 'SR_UNSUPPORTED_MEDIA_TYPE'],
+    ] as const;
+    for (const [type, status, code] of cases) {
+      const head =
+        'PUT /v1/namespaces/latin1/services/room/workload HTTP/1.1\r\n' +
+        `Host: 127.0.0.1:${port}\r\nContent-Type: ${type}\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      const reply = await rawRequest(port, Buffer.concat([Buffer.from(head, 'latin1'), body]));
+      expect(reply.status, `${type} -> ${reply.body}`).toBe(status);
+      expect((JSON.parse(reply.body) as { error: { code: string } }).error.code).toBe(code);
+      expect(await admin.exists('sf:{latin1:workload:room}')).toBe(0);
+    }
+    // A raw (not percent-encoded) byte that is not UTF-8 in the path: Node's HTTP parser
+    // refuses any such byte in the request target before routing.
+    const good = Buffer.from(JSON.stringify(GOOD_BODY.workload));
+    const request = Buffer.concat([
+      Buffer.from('PUT /v1/namespaces/caf', 'latin1'),
+      Buffer.from([0xff]),
+      Buffer.from(
+        '/services/room/workload HTTP/1.1\r\n' +
+          `Host: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${good.length}\r\nConnection: close\r\n\r\n`,
+        'latin1',
+      ),
+      good,
+    ]);
+    expect((await rawRequest(port, request)).status).toBe(400);
+    expect(await keyspace()).toEqual(before);
   });
 });

@@ -5,12 +5,14 @@
  * are recognised here, and only here.
  */
 import {
+  AuthError,
   ConnectionError,
   ErrorCodes,
   RedisReplyError,
   ScriptError,
   StatefulRouteError,
   TimeoutError,
+  type AuthReply,
 } from '../errors.js';
 
 interface ErrorLike {
@@ -40,6 +42,28 @@ const BUSY_REPLIES = new Set([
   'NOREPLICAS',
   'MISCONF',
 ]);
+
+// Redis refuses this client, not this call: checked before the script context, so a script
+// call answered NOAUTH is an AuthError, not a ScriptError. ioredis hands these replies to the
+// calls it had queued when AUTH (WRONGPASS) or its ready check (NOAUTH) fails on reconnect.
+// NOPERM is an ACL denying the user a command or a key the executor needs: a deployment
+// problem to fix like a wrong password, not a bad request (4xx) nor a server fault (500).
+const AUTH_MESSAGES: Readonly<Record<AuthReply, string>> = {
+  NOAUTH: 'Redis requires authentication and this client is not authenticated (NOAUTH)',
+  WRONGPASS: 'Redis refused the username or password of this client (WRONGPASS)',
+  NOPERM: 'the Redis ACL denies this user a command or a key the executor needs (NOPERM)',
+};
+
+function isAuthReply(reply: string): reply is AuthReply {
+  return Object.hasOwn(AUTH_MESSAGES, reply);
+}
+
+// The Redis text is left out of the message (it stays in `cause`): a NOPERM reply can name
+// the key, which embeds a namespace and a uid.
+function authError(reply: AuthReply, cause: unknown): AuthError {
+  return new AuthError(reply, AUTH_MESSAGES[reply], { cause });
+}
+
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -50,13 +74,23 @@ const NETWORK_CODES = new Set([
   'ECONNABORTED',
 ]);
 
-/** Wraps any error from ioredis in a typed `StatefulRouteError` (the original as `cause`). */
+/**
+ * Wraps an error of ioredis in the typed `StatefulRouteError` the executor throws for it, the
+ * original as `cause`: for code that uses its own ioredis client next to the executor (its
+ * own `connect()`, a raw command) and wants the same codes. A `StatefulRouteError` is returned
+ * as it is.
+ * @param script the script's name when the error came from a script call (a reply other
+ * than the unavailability ones then becomes a `ScriptError`)
+ * @example
+ * client.on('error', (e) => console.warn(toExecutorError(e).code)); // 'SR_REDIS_AUTH', ...
+ */
 export function toExecutorError(error: unknown, script?: string): StatefulRouteError {
   if (error instanceof StatefulRouteError) return error;
   const e = (error ?? {}) as ErrorLike;
   const message = typeof e.message === 'string' ? e.message : String(error);
   const reply = replyCode(error);
   if (reply) {
+    if (isAuthReply(reply)) return authError(reply, error);
     if (reply === 'OOM')
       return new RedisReplyError(
         ErrorCodes.OUT_OF_MEMORY,
@@ -84,6 +118,12 @@ export function toExecutorError(error: unknown, script?: string): StatefulRouteE
     });
   }
   // ioredis' own failures (not replies). ioredis exposes no classes or codes for these.
+  if (e.name === 'ClusterAllFailedError') {
+    // Every node failed the slot refresh; when the last one refused our credentials, that is
+    // why (the nodes answer, they just do not take this client).
+    const last = replyCode((error as { lastNodeError?: unknown }).lastNodeError);
+    if (isAuthReply(last)) return authError(last, error);
+  }
   if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') {
     return new ConnectionError(`Redis is unreachable: ${message}`, { cause: error });
   }

@@ -17,6 +17,7 @@ import {
   type ScriptLoadMessage,
 } from '../diagnostics.js';
 import {
+  AuthError,
   ConnectionError,
   ScriptError,
   StatefulRouteError,
@@ -131,6 +132,8 @@ export class RedisExecutor extends BaseExecutor {
   // the other in call order: concurrent callers can never leave two near caches, a cache
   // without its connection, or a connection without its listeners.
   #switching: Promise<unknown> = Promise.resolve();
+  // The last refusal of a reconnect by Redis (AUTH or its ready check), until one is ready.
+  #authFailure: AuthError | undefined;
 
   constructor(options: RedisExecutorOptions) {
     checkOptions(options);
@@ -183,6 +186,14 @@ export class RedisExecutor extends BaseExecutor {
       const handler = (error?: { code?: unknown }) => {
         connection.state = state;
         if (state === 'reconnecting') this.#reconnects++;
+        else if (state === 'ready') this.#authFailure = undefined;
+        else if (state === 'error') {
+          // A reconnect refused by Redis (changed password, ACL): calls fail at once with
+          // SR_REDIS_AUTH until a connection is ready again, instead of each waiting in the
+          // offline queue for the next attempt (up to the command timeout).
+          const typed = toExecutorError(error);
+          if (typed instanceof AuthError) this.#authFailure = typed;
+        }
         if (connectionChannel.hasSubscribers) {
           const message: ConnectionMessage = { executor: this.name, state, connection: label };
           if (state === 'error' && typeof error?.code === 'string') message.errorCode = error.code;
@@ -200,10 +211,17 @@ export class RedisExecutor extends BaseExecutor {
 
   #client(): RedisClient {
     const connections = this.#connections;
-    if (connections.length === 1) return connections[0]!.client;
-    const connection = connections[this.#next++ % connections.length]!;
-    if (this.#next >= 1 << 30) this.#next = 0;
-    return connection.client;
+    let client: RedisClient;
+    if (connections.length === 1) client = connections[0]!.client;
+    else {
+      client = connections[this.#next++ % connections.length]!.client;
+      if (this.#next >= 1 << 30) this.#next = 0;
+    }
+    const refused = this.#authFailure;
+    if (refused !== undefined && client.status !== 'ready') {
+      throw new AuthError(refused.reply, refused.message, { cause: refused.cause });
+    }
+    return client;
   }
 
   // ---- tuning, for the optimizer -------------------------------------------------------

@@ -64,17 +64,19 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         });
       });
 
-      test('getServiceState skips fields that are not pod ids', async () => {
+      test("a namespace holding ':' is refused: it could spell another namespace's key", async () => {
         // The link index of uid `x:state:S` in ns is the very key `sf:{ns:lk:x:state:S}` that
-        // holds the pod states of service S in namespace `ns:lk:x`: an index field (a service
-        // name) is then a non-integer field of that state hash, on every backend.
+        // would hold the pod states of service S in namespace `ns:lk:x` (issue 11 finding 5):
+        // the contract bars `:` in namespaces, on every backend.
         const ns = freshNamespace();
         const stateNs = `${ns}:lk:x`;
         expect(serviceStateKey(stateNs, 'S')).toBe(linkIndexKey(ns, 'x:state:S'));
-        await ex.setServiceState(stateNs, 'S', 2, 'READY');
         await ex.setLinkedPod(ns, 'x:state:S', 'room', 5, -1);
-        expect(await ex.getServiceState(stateNs, 'S')).toEqual({ 2: 'READY' });
+        const refusal = { code: 'SR_VALIDATION', field: 'namespace', rule: 'forbidden-character' };
+        await expect(ex.setServiceState(stateNs, 'S', 2, 'READY')).rejects.toMatchObject(refusal);
+        await expect(ex.getServiceState(stateNs, 'S')).rejects.toMatchObject(refusal);
         expect(await ex.getLinkService(ns, 'x:state:S')).toEqual({ room: 5 });
+        expect(await ex.getLinkedPod(ns, 'x:state:S', 'room')).toBe(5);
       });
     });
 
@@ -492,49 +494,57 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         max3: '用'.repeat(170) + 'ab',
         max4: '🚀'.repeat(128),
       };
-      test.each(Object.entries(ids))('%s ids work in every position', async (_name, id) => {
-        const ns = freshNamespace();
-        for (const [n, uid, svc] of [
-          [id, 'u', SVC],
-          [ns, id, SVC],
-          [ns, 'u', id],
-        ] as const) {
-          expect(await ex.setLinkedPod(n, uid, svc, 0, -1)).toBe(-1);
-          expect(await ex.trySetLinkedPod(n, uid, svc, 1, -1)).toMatchObject({ current: 0 });
-          expect(await ex.getLinkedPod(n, uid, svc)).toBe(0);
-          expect(await ex.getLinkedPodIfPersist(n, uid, svc)).toBe(0);
-          expect(await ex.batchGetLinkedPod(n, [uid], svc)).toEqual({ 0: [uid] });
-          expect(await ex.getLinkService(n, uid)).toEqual({ [svc]: 0 });
-          const raw = await h.raw.snapshot(n);
-          expect(raw[linkKey(n, uid, svc)]).toEqual({ type: 'string', value: '0', ttl: -1 });
-          expect(raw[linkIndexKey(n, uid)]).toEqual({
+      test.each(Object.entries(ids))(
+        '%s ids work in every position they may take',
+        async (_name, id) => {
+          const ns = freshNamespace();
+          // A namespace may not hold ':' (uid and service may): see the service state tests.
+          const positions = [
+            [id, 'u', SVC],
+            [ns, id, SVC],
+            [ns, 'u', id],
+          ].filter(([n]) => !n!.includes(':')) as [string, string, string][];
+          expect(positions.length).toBe(id.includes(':') ? 2 : 3);
+          for (const [n, uid, svc] of positions) {
+            expect(await ex.setLinkedPod(n, uid, svc, 0, -1)).toBe(-1);
+            expect(await ex.trySetLinkedPod(n, uid, svc, 1, -1)).toMatchObject({ current: 0 });
+            expect(await ex.getLinkedPod(n, uid, svc)).toBe(0);
+            expect(await ex.getLinkedPodIfPersist(n, uid, svc)).toBe(0);
+            expect(await ex.batchGetLinkedPod(n, [uid], svc)).toEqual({ 0: [uid] });
+            expect(await ex.getLinkService(n, uid)).toEqual({ [svc]: 0 });
+            const raw = await h.raw.snapshot(n);
+            expect(raw[linkKey(n, uid, svc)]).toEqual({ type: 'string', value: '0', ttl: -1 });
+            expect(raw[linkIndexKey(n, uid)]).toEqual({
+              type: 'hash',
+              value: { [svc]: '0' },
+              ttl: -1,
+            });
+            expect(await ex.removeLinkedPodWithId(n, uid, svc, -1, 0)).toBe(true);
+            expect(await ex.setLinkedPodIfAbsent(n, uid, svc, 2, 60)).toBe(2);
+            expect(await ex.removeLinkedPod(n, uid, svc, -1)).toBe(true);
+          }
+          // As a namespace (when it may be one) and a service of the state operations.
+          const stateNs = id.includes(':') ? ns : id;
+          await ex.setServiceState(stateNs, id, 3, 'READY');
+          expect(await ex.getServiceState(stateNs, id)).toEqual({ 3: 'READY' });
+          await ex.setWorkloadState(stateNs, id, 'Running');
+          expect(await ex.getWorkloadState(stateNs, id)).toBe('Running');
+          expect(await ex.getWorkloadStateBatch(stateNs, [id, 'none'])).toEqual({
+            [id]: 'Running',
+          });
+          const raw = await h.raw.snapshot(stateNs);
+          expect(raw[serviceStateKey(stateNs, id)]).toEqual({
             type: 'hash',
-            value: { [svc]: '0' },
+            value: { 3: 'READY' },
             ttl: -1,
           });
-          expect(await ex.removeLinkedPodWithId(n, uid, svc, -1, 0)).toBe(true);
-          expect(await ex.setLinkedPodIfAbsent(n, uid, svc, 2, 60)).toBe(2);
-          expect(await ex.removeLinkedPod(n, uid, svc, -1)).toBe(true);
-        }
-        // As a namespace and a service of the state operations.
-        const stateNs = id;
-        await ex.setServiceState(stateNs, id, 3, 'READY');
-        expect(await ex.getServiceState(stateNs, id)).toEqual({ 3: 'READY' });
-        await ex.setWorkloadState(stateNs, id, 'Running');
-        expect(await ex.getWorkloadState(stateNs, id)).toBe('Running');
-        expect(await ex.getWorkloadStateBatch(stateNs, [id, 'none'])).toEqual({ [id]: 'Running' });
-        const raw = await h.raw.snapshot(stateNs);
-        expect(raw[serviceStateKey(stateNs, id)]).toEqual({
-          type: 'hash',
-          value: { 3: 'READY' },
-          ttl: -1,
-        });
-        expect(raw[workloadKey(stateNs, id)]).toEqual({
-          type: 'string',
-          value: 'Running',
-          ttl: -1,
-        });
-      });
+          expect(raw[workloadKey(stateNs, id)]).toEqual({
+            type: 'string',
+            value: 'Running',
+            ttl: -1,
+          });
+        },
+      );
 
       test('ids that differ only by spaces are different links', async () => {
         const ns = freshNamespace();
