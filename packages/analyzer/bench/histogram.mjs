@@ -1,12 +1,12 @@
 // Cost of recording one latency, side by side in one run: hdr-histogram-js (its JavaScript
-// build, as the analyzer first used it) against the analyzer's own HDR histogram, and the
+// build, as the analyzer first used it) against the project's own HDR histogram, and the
 // whole per-call recording path of the analyzer. Prints figures; asserts nothing.
 //   pnpm --filter @stateful-route/analyzer build && node packages/analyzer/bench/histogram.mjs
 import process from 'node:process';
 import hdr from 'hdr-histogram-js';
 import { createAnalyzer } from '@stateful-route/analyzer';
-// Internal class, read from the build of this package.
-import { HdrHistogram } from '../dist/hdr.js';
+// The project's HDR histogram (executor-core owns it: telemetry records into it).
+import { HdrHistogram } from '@stateful-route/executor-core';
 
 const N = 2_000_000;
 const values = Float64Array.from({ length: 4096 }, (_, i) =>

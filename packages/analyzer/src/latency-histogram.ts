@@ -2,7 +2,7 @@
  * Latency recording in microseconds on an HDR histogram, and the conversions to the
  * snapshot's summary and compact forms.
  */
-import { HdrHistogram } from './hdr.js';
+import { HdrHistogram } from '@stateful-route/executor-core';
 import type { CompactHistogram, LatencySummary } from './snapshot.js';
 
 /** One hour in microseconds: anything slower is clamped (an operation that slow is an outage). */

@@ -1,6 +1,6 @@
 import hdr from 'hdr-histogram-js';
 import { expect, test } from 'vitest';
-import { HdrHistogram } from '../src/hdr.js';
+import { HdrHistogram } from '@stateful-route/executor-core';
 
 /** mulberry32 */
 function random(seed: number): () => number {

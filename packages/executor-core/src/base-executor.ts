@@ -2,6 +2,7 @@
  * What every backend shares: input validation before any I/O, the closed check, and the
  * operation tracing channel. Backends implement the `do*` methods with validated arguments.
  */
+import { performance } from 'node:perf_hooks';
 import {
   closeChannel,
   createChannel,
@@ -30,22 +31,39 @@ import {
   checkState,
   checkWorkloadState,
 } from './validation.js';
+import {
+  ExecutorTelemetry,
+  registerTelemetry,
+  unregisterTelemetry,
+  type CacheHitSink,
+  type OperationRecord,
+} from './telemetry/telemetry.js';
 
 export abstract class BaseExecutor implements StatefulExecutor {
   #closed = false;
+  /** What this executor records of its calls while a consumer is attached (metrics, analyzer). */
+  readonly telemetry: ExecutorTelemetry;
 
   protected constructor(
     readonly name: string,
     readonly backend: BackendKind,
-  ) {}
+  ) {
+    this.telemetry = new ExecutorTelemetry(name);
+  }
 
   /** Publishes the create event; backends call it at the end of their constructor. */
   protected announce(): void {
+    registerTelemetry(this.telemetry);
     if (createChannel.hasSubscribers) createChannel.publish(this.lifecycleMessage());
   }
 
   private lifecycleMessage(): ExecutorLifecycleMessage {
-    return { executor: this.name, description: this.describe(), stats: () => this.stats() };
+    return {
+      executor: this.name,
+      description: this.describe(),
+      stats: () => this.stats(),
+      telemetry: this.telemetry,
+    };
   }
 
   protected get closed(): boolean {
@@ -56,18 +74,23 @@ export abstract class BaseExecutor implements StatefulExecutor {
     if (this.#closed) throw new ExecutorClosedError();
   }
 
-  // With no subscriber the only cost is this check; the message is built only when traced.
-  // The message is handed to the call so that a near-cache hit can mark itself `cached`.
-  // `call` validates synchronously and returns the backend's promise: not an async function,
-  // because an async function that returns a promise costs extra microtask turns per call
-  // (measured: a visible share of the executor's overhead). A validation error thrown by
-  // `call` becomes a rejection here, so every operation still only ever rejects.
+  // With no consumer and no channel subscriber the only cost is two checks. A consumer of the
+  // telemetry (metrics, analyzer) makes the call recorded: one clock pair, a few writes into
+  // the operation's preallocated record. A channel subscriber makes it traced (the message
+  // is built and published), and recorded from the same clock pair.
+  // The sink (the message or the record) is handed to the call so that a near-cache hit can
+  // mark itself. `call` validates synchronously and returns the backend's promise: not an
+  // async function, because an async function that returns a promise costs extra microtask
+  // turns per call (measured: a visible share of the executor's overhead). A validation error
+  // thrown by `call` becomes a rejection here, so every operation still only ever rejects.
   private run<T>(
     operation: OperationName,
     items: number,
-    call: (message: OperationMessage | undefined) => Promise<T>,
+    call: (hit: CacheHitSink | undefined) => Promise<T>,
   ): Promise<T> {
+    const telemetry = this.telemetry;
     if (!operationChannel.hasSubscribers) {
+      if (telemetry.recording) return this.recorded(telemetry.record(operation), call);
       try {
         return call(undefined);
       } catch (error) {
@@ -75,7 +98,32 @@ export abstract class BaseExecutor implements StatefulExecutor {
       }
     }
     const message = new OperationMessage(operation, this.name, this.backend, items);
-    return traceOperation(message, () => call(message));
+    return traceOperation(message, () => call(message), telemetry, telemetry.record(operation));
+  }
+
+  private recorded<T>(
+    record: OperationRecord,
+    call: (hit: CacheHitSink | undefined) => Promise<T>,
+  ): Promise<T> {
+    const telemetry = this.telemetry;
+    record.inFlight += 1;
+    const started = performance.now();
+    let promise: Promise<T>;
+    try {
+      promise = call(record);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    return promise.then(
+      (value) => {
+        telemetry.settle(record, performance.now() - started, false, undefined);
+        return value;
+      },
+      (error: unknown) => {
+        telemetry.settle(record, performance.now() - started, true, error);
+        throw error;
+      },
+    );
   }
 
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
@@ -90,11 +138,11 @@ export abstract class BaseExecutor implements StatefulExecutor {
   }
 
   getServiceState(namespace: string, service: string): Promise<Record<number, string>> {
-    return this.run('getServiceState', 1, (message) => {
+    return this.run('getServiceState', 1, (hit) => {
       this.assertOpen();
       checkNamespace(namespace);
       checkId(service, 'service');
-      return this.doGetServiceState(namespace, service, message);
+      return this.doGetServiceState(namespace, service, hit);
     });
   }
 
@@ -109,11 +157,11 @@ export abstract class BaseExecutor implements StatefulExecutor {
   }
 
   getWorkloadState(namespace: string, service: string): Promise<string | null> {
-    return this.run('getWorkloadState', 1, (message) => {
+    return this.run('getWorkloadState', 1, (hit) => {
       this.assertOpen();
       checkNamespace(namespace);
       checkId(service, 'service');
-      return this.doGetWorkloadState(namespace, service, message);
+      return this.doGetWorkloadState(namespace, service, hit);
     });
   }
 
@@ -259,6 +307,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    unregisterTelemetry(this.telemetry);
     await this.release();
     if (closeChannel.hasSubscribers) closeChannel.publish(this.lifecycleMessage());
   }
@@ -275,17 +324,17 @@ export abstract class BaseExecutor implements StatefulExecutor {
     podId: number,
     state: string,
   ): Promise<void>;
-  /** `message` is set when traced: a near-cache hit sets `message.cached`. */
+  /** `hit` is set when traced or recorded: a near-cache hit calls `hit.markCached()`. */
   protected abstract doGetServiceState(
     ns: string,
     svc: string,
-    message: OperationMessage | undefined,
+    hit: CacheHitSink | undefined,
   ): Promise<Record<number, string>>;
   protected abstract doSetWorkloadState(ns: string, svc: string, state: string): Promise<void>;
   protected abstract doGetWorkloadState(
     ns: string,
     svc: string,
-    message: OperationMessage | undefined,
+    hit: CacheHitSink | undefined,
   ): Promise<string | null>;
   protected abstract doGetWorkloadStateBatch(
     ns: string,

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorCode, ErrorType } from './errors.js';
 import { StatefulRouteError } from './errors.js';
 import type { BackendKind, ExecutorDescription, ExecutorStats, OperationName } from './executor.js';
+import type { CacheHitSink, ExecutorTelemetry, OperationRecord } from './telemetry/telemetry.js';
 
 /** Channel names. The operation channel is a tracing channel (start/end/asyncStart/asyncEnd/error). */
 export const CHANNELS = {
@@ -39,7 +40,7 @@ export const CHANNELS = {
  * `asyncStart`, `asyncEnd` and (on failure) `error`, as a TracingChannel does; `duration`
  * and the error fields are filled in before `error`/`asyncStart`/`asyncEnd`.
  */
-export class OperationMessage {
+export class OperationMessage implements CacheHitSink {
   /** `performance.now()` when the call started (ms). */
   readonly startTime: number;
   /** Elapsed ms, set when the call settles (0 before). */
@@ -58,6 +59,11 @@ export class OperationMessage {
     readonly items: number,
   ) {
     this.startTime = performance.now();
+  }
+
+  /** @internal The executor marks a near-cache hit. */
+  markCached(): void {
+    this.cached = true;
   }
 }
 
@@ -98,6 +104,8 @@ export interface ExecutorLifecycleMessage {
   description: ExecutorDescription;
   /** Reads the executor's counters (cheap). */
   stats: () => ExecutorStats;
+  /** What the executor records of its calls, for consumers to attach to and read. */
+  telemetry: ExecutorTelemetry;
 }
 
 /** The tracing channel of operations. */
@@ -112,11 +120,19 @@ export const closeChannel = diagnostics.channel(CHANNELS.close);
 
 /**
  * Runs `call` inside the operation tracing channel. Only called when the channel has
- * subscribers; the fast path (no subscriber) never builds a message.
+ * subscribers; the fast path (no subscriber) never builds a message. When the executor's
+ * telemetry is recording, the call is recorded from the message's clock pair too.
  * @internal
  */
-export function traceOperation<T>(message: OperationMessage, call: () => Promise<T>): Promise<T> {
+export function traceOperation<T>(
+  message: OperationMessage,
+  call: () => Promise<T>,
+  telemetry: ExecutorTelemetry,
+  record: OperationRecord,
+): Promise<T> {
   const { start, end, asyncStart, asyncEnd, error } = operationChannel;
+  const recording = telemetry.recording;
+  if (recording) record.inFlight += 1;
   start.publish(message);
   let promise: Promise<T>;
   try {
@@ -129,6 +145,10 @@ export function traceOperation<T>(message: OperationMessage, call: () => Promise
   return promise.then(
     (value) => {
       message.duration = performance.now() - message.startTime;
+      if (recording) {
+        if (message.cached) record.cached += 1;
+        telemetry.settle(record, message.duration, false, undefined);
+      }
       asyncStart.publish(message);
       asyncEnd.publish(message);
       return value;
@@ -142,6 +162,7 @@ export function traceOperation<T>(message: OperationMessage, call: () => Promise
       } else {
         message.errorType = 'other';
       }
+      if (recording) telemetry.settle(record, message.duration, true, thrown);
       error.publish(message);
       asyncStart.publish(message);
       asyncEnd.publish(message);

@@ -3,6 +3,8 @@
  * (shared/spec/redis-data-model.md), the same on every backend.
  */
 
+import type { ExecutorTelemetry } from './telemetry/telemetry.js';
+
 /** `-1` means "no pod" in every result. Pod 0 is a real pod. */
 export const NO_POD = -1;
 
@@ -117,6 +119,11 @@ export interface StatefulExecutor {
   /** The name used in diagnostics and metric labels. */
   readonly name: string;
   readonly backend: BackendKind;
+  /**
+   * What the executor records of its calls while a consumer is attached: counts, errors,
+   * latencies, per operation. Metrics and the analyzer read it; see `ExecutorTelemetry`.
+   */
+  readonly telemetry: ExecutorTelemetry;
 
   /** `HSET sf:{ns:state:svc} <podId> <state>`. @throws SR_VALIDATION */
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void>;

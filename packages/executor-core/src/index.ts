@@ -38,6 +38,17 @@ export {
 export type { AuthReply, ErrorCode, ErrorType, ValidationRule } from './errors.js';
 export { toExecutorError } from './redis/redis-errors.js';
 export { CHANNELS, OperationMessage } from './diagnostics.js';
+export {
+  ExecutorTelemetry,
+  OperationRecord,
+  BucketLayout,
+  ERROR_TYPES,
+  MAX_RECORDED_US,
+  liveTelemetry,
+  operationIndex,
+} from './telemetry/telemetry.js';
+export type { CacheHitSink, TelemetryNeeds, TelemetryAttachment } from './telemetry/telemetry.js';
+export { HdrHistogram, HDR_MAX_VALUE } from './telemetry/hdr.js';
 export type {
   ScriptLoadMessage,
   NoscriptMessage,

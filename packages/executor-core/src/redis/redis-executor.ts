@@ -9,7 +9,6 @@ import { BaseExecutor } from '../base-executor.js';
 import {
   connectionChannel,
   noscriptChannel,
-  type OperationMessage,
   scriptLoadChannel,
   type ConnectionMessage,
   type ConnectionState,
@@ -38,6 +37,7 @@ import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js'
 import { readLink } from '../memory/memory-executor.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
 import { toExecutorError, isNoscript } from './redis-errors.js';
+import type { CacheHitSink } from '../telemetry/telemetry.js';
 import { CallDeadline } from './deadline.js';
 import {
   DEFAULT_NEAR_CACHE_ENTRIES,
@@ -634,7 +634,7 @@ export class RedisExecutor extends BaseExecutor {
   protected async doGetServiceState(
     ns: string,
     svc: string,
-    message?: OperationMessage,
+    sink?: CacheHitSink,
   ): Promise<Record<number, string>> {
     const key = serviceStateKey(ns, svc);
     const cache = this.#nearCache;
@@ -646,7 +646,7 @@ export class RedisExecutor extends BaseExecutor {
         if (shared) hit = (await this.#call(shared)) as Record<number, string> | undefined;
       }
       if (hit !== undefined) {
-        if (message) message.cached = true;
+        sink?.markCached();
         return Object.assign(record<string>(), hit);
       }
       const client = this.#client() as Redis;
@@ -673,7 +673,7 @@ export class RedisExecutor extends BaseExecutor {
   protected async doGetWorkloadState(
     ns: string,
     svc: string,
-    message?: OperationMessage,
+    sink?: CacheHitSink,
   ): Promise<string | null> {
     const key = workloadKey(ns, svc);
     const cache = this.#nearCache;
@@ -686,7 +686,7 @@ export class RedisExecutor extends BaseExecutor {
         if (shared) hit = (await this.#call(shared)) as string | null | undefined;
       }
       if (hit !== undefined) {
-        if (message) message.cached = true;
+        sink?.markCached();
         return hit;
       }
       return this.#call(cache.load(key, ns, this.#client() as Redis, 'get', workloadValue));
