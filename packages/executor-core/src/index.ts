@@ -45,6 +45,7 @@ export {
   ERROR_TYPES,
   MAX_RECORDED_US,
   liveTelemetry,
+  LIVE_TELEMETRY_KEY,
   operationIndex,
 } from './telemetry/telemetry.js';
 export type { CacheHitSink, TelemetryNeeds, TelemetryAttachment } from './telemetry/telemetry.js';

@@ -1,18 +1,19 @@
 /* global process, console */
-// Monitoring overhead at 64 calls in flight against a real redis-server.
+// Monitoring overhead at 64 calls in flight against a real redis-server (issue 12).
 //
-// Variants, run in alternating rounds (A B C D, then D C B A, ...) so that drift in machine
-// load hits all of them alike; every figure is the median of the per-round ratios:
-//   A  no subscriber: the executor skips tracing entirely (the uninstrumented executor)
-//   B  instrumentExecutor() from this package
-//   C  the obvious design: a subscriber calling prom-client Histogram.observe + Counter.inc
-//      with labels on every call
-//   D  empty start/asyncEnd subscribers: what executor-core's tracing costs by itself
-//      (B - D is what this package adds on top)
+// Variants, run in alternating rounds (A B C D E, then E D C B A, ...) so that drift in
+// machine load hits all of them alike; every figure is the median of the per-round ratios:
+//   A  uninstrumented: no consumer, no subscriber (the executor records nothing)
+//   B  instrumentExecutor() from this package: the executor records each call once into its
+//      telemetry, the metrics read it at scrape time
+//   C  the obvious design: a diagnostics subscriber calling prom-client Histogram.observe +
+//      Counter.inc with labels on every call
+//   D  empty diagnostics-channel subscribers: what a third-party tracer (OpenTelemetry) pays
+//   E  metrics + analyzer, as the server attaches them (both read the same recording)
 //
 // On a machine shared with other work, wall-clock throughput swings from round to round; the
-// CPU time per call (this process only) and the per-call subscriber cost measured without I/O
-// at the end are the steadier figures.
+// CPU time per call (this process only) and the per-part costs measured without I/O at the
+// end are the steadier figures.
 //
 // Plain ESM against dist: `pnpm --filter @stateful-route/metrics bench` (the turbo `bench`
 // task builds first). Env: ROUNDS (default 20), RUN_MS per variant and round (default 250).
@@ -20,7 +21,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { CHANNELS, createRedisExecutor, OperationMessage } from '@stateful-route/executor-core';
+import { CHANNELS, createMemoryExecutor, createRedisExecutor } from '@stateful-route/executor-core';
+import { createAnalyzer } from '@stateful-route/analyzer';
 import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
 import { DEFAULT_BUCKETS, instrumentExecutor } from '@stateful-route/metrics';
 
@@ -56,55 +58,55 @@ function sample() {
 }
 
 const operation = diagnostics.tracingChannel(CHANNELS.operation);
+function naive() {
+  const registry = new Registry();
+  const histogram = new Histogram({
+    name: 'naive_operation_duration_seconds',
+    help: 'naive',
+    labelNames: ['operation'],
+    buckets: [...DEFAULT_BUCKETS],
+    registers: [registry],
+  });
+  const counter = new Counter({
+    name: 'naive_operations_total',
+    help: 'naive',
+    labelNames: ['operation', 'status'],
+    registers: [registry],
+  });
+  const onEnd = (m) => {
+    histogram.observe({ operation: m.operation }, m.duration / 1000);
+    const status = m.errorType === undefined ? 'success' : 'error';
+    counter.inc({ operation: m.operation, status });
+  };
+  operation.asyncEnd.subscribe(onEnd);
+  return () => operation.asyncEnd.unsubscribe(onEnd);
+}
+function emptySubscribers() {
+  const handlers = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+  operation.subscribe(handlers);
+  return () => operation.unsubscribe(handlers);
+}
+function metricsAndAnalyzer(target) {
+  const dispose = instrumentExecutor({ registry: new Registry(), executorInstance: target });
+  const analyzer = createAnalyzer({ executor: target, processMetrics: false });
+  return () => {
+    analyzer.close();
+    dispose();
+  };
+}
 const variants = {
   A: { label: 'uninstrumented', attach: () => () => {} },
   B: {
     label: 'instrumentExecutor',
-    attach: () => instrumentExecutor({ registry: new Registry(), executor: 'bench' }),
+    attach: (target) => instrumentExecutor({ registry: new Registry(), executorInstance: target }),
   },
-  C: {
-    label: 'naive prom-client subscriber',
-    attach: () => {
-      const registry = new Registry();
-      const histogram = new Histogram({
-        name: 'naive_operation_duration_seconds',
-        help: 'naive',
-        labelNames: ['operation'],
-        buckets: [...DEFAULT_BUCKETS],
-        registers: [registry],
-      });
-      const counter = new Counter({
-        name: 'naive_operations_total',
-        help: 'naive',
-        labelNames: ['operation', 'status'],
-        registers: [registry],
-      });
-      const onEnd = (m) => {
-        histogram.observe({ operation: m.operation }, m.duration / 1000);
-        const status = m.errorType === undefined ? 'success' : 'error';
-        counter.inc({ operation: m.operation, status });
-      };
-      operation.asyncEnd.subscribe(onEnd);
-      return () => operation.asyncEnd.unsubscribe(onEnd);
-    },
-  },
-  D: {
-    label: 'empty subscribers (tracing only)',
-    attach: () => {
-      const onStart = () => {};
-      const onEnd = () => {};
-      operation.start.subscribe(onStart);
-      operation.asyncEnd.subscribe(onEnd);
-      return () => {
-        operation.start.unsubscribe(onStart);
-        operation.asyncEnd.unsubscribe(onEnd);
-      };
-    },
-  },
+  C: { label: 'naive prom-client subscriber', attach: naive },
+  D: { label: 'diagnostics subscribers only (tracer)', attach: emptySubscribers },
+  E: { label: 'metrics + analyzer (the server)', attach: metricsAndAnalyzer },
 };
 
 async function measure(key, time) {
-  const detach = variants[key].attach();
+  const detach = variants[key].attach(executor);
   try {
     const bench = new Bench({ time, iterations: 3, warmupTime: 50, warmupIterations: 2 });
     bench.add(key, sample);
@@ -132,41 +134,30 @@ const median = (xs) => {
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 
-// What each subscriber costs per call by itself: synthetic messages published the way
-// executor-core does (start + asyncEnd), no I/O. CPU time, best of several repetitions.
-function subscriberNanos(key) {
-  const messages = Array.from({ length: 1000 }, (_, i) => {
-    const m = new OperationMessage(
-      i % 2 ? 'getServiceState' : 'setLinkedPodIfAbsent',
-      'bench',
-      'redis',
-      1,
-    );
-    m.duration = 0.05 + (i % 20) * 0.05;
-    return m;
-  });
-  const detach = variants[key].attach();
+// The same calls on the memory executor, no I/O: what each variant adds to a call's CPU
+// by itself, best of several repetitions (CPU time: other processes stretch wall time only).
+async function cpuNanosWithoutIo(key) {
+  const memory = createMemoryExecutor({ name: `bench-memory-${key}` });
+  const detach = variants[key].attach(memory);
   try {
-    // CPU time, not wall time: other processes on a shared machine stretch wall time only.
     let best = Infinity;
-    for (let rep = 0; rep < 15; rep++) {
+    for (let rep = 0; rep < 9; rep++) {
       const started = process.cpuUsage();
-      for (let r = 0; r < 100; r++) {
-        for (const m of messages) {
-          operation.start.publish(m);
-          operation.asyncEnd.publish(m);
-        }
+      for (let i = 0; i < 20_000; i++) {
+        if ((i & 1) === 0) await memory.getServiceState(ns, 'room');
+        else await memory.getLinkedPod(ns, uids[i % UIDS], 'room');
       }
       const used = process.cpuUsage(started);
-      best = Math.min(best, ((used.user + used.system) * 1000) / (100 * messages.length));
+      best = Math.min(best, ((used.user + used.system) * 1000) / 20_000);
     }
     return best;
   } finally {
     detach();
+    await memory.close();
   }
 }
 
-// The traced path reads the clock twice per call (start and settle): on machines where a
+// The recording path reads the clock twice per call (start and settle): on machines where a
 // clock read is a system call (some VMs) that alone is a visible share of a call.
 function clockReadNanos() {
   const n = 200_000;
@@ -212,30 +203,28 @@ try {
     }
     console.log(line);
   }
-  console.log(
-    `\nmonitoring overhead, instrumentExecutor vs uninstrumented (B/A): ` +
-      `${pct(1 - ratio('B', 'A', 'opsPerSec'))} throughput`,
-  );
-  console.log(
-    `naive prom-client design vs uninstrumented (C/A):             ` +
-      `${pct(1 - ratio('C', 'A', 'opsPerSec'))} throughput`,
-  );
-  console.log(
-    `on top of executor-core's tracing (vs D): instrumentExecutor ` +
-      `${pct(1 - ratio('B', 'D', 'opsPerSec'))}, naive ${pct(1 - ratio('C', 'D', 'opsPerSec'))}`,
-  );
-  const costs = Object.fromEntries(keys.map((key) => [key, subscriberNanos(key)]));
+  const costs = {};
+  for (const key of keys) costs[key] = await cpuNanosWithoutIo(key);
   const perCall = median(results.A.map((r) => r.cpuMicrosPerCall)) * 1000;
+  const share = (ns) => `${((ns / perCall) * 100).toFixed(2)}%`;
+  const clock = clockReadNanos().ns;
   console.log(
-    `subscriber cost per call without I/O, over no subscriber: instrumentExecutor ` +
-      `${(costs.B - costs.A).toFixed(0)} ns (${(costs.B - costs.D).toFixed(0)} ns over empty ` +
-      `subscribers), naive ${(costs.C - costs.A).toFixed(0)} ns (${(costs.C - costs.D).toFixed(0)} ns); ` +
-      `that is ${(((costs.B - costs.D) / perCall) * 100).toFixed(2)}% vs ` +
-      `${(((costs.C - costs.D) / perCall) * 100).toFixed(2)}% of A's ${(perCall / 1000).toFixed(2)} µs CPU/call`,
+    `\nper call without I/O (memory executor), over A: metrics ${(costs.B - costs.A).toFixed(0)} ns, ` +
+      `metrics + analyzer ${(costs.E - costs.A).toFixed(0)} ns, tracer subscribers ` +
+      `${(costs.D - costs.A).toFixed(0)} ns, naive ${(costs.C - costs.A).toFixed(0)} ns; one ` +
+      `performance.now() ${clock.toFixed(0)} ns (two per recorded call: ${share(2 * clock)} of ` +
+      `A's ${(perCall / 1000).toFixed(2)} µs CPU per Redis call); metrics' share of a Redis call ` +
+      `${share(costs.B - costs.A)}, metrics + analyzer ${share(costs.E - costs.A)}`,
   );
+  console.log(`naive prom-client design: ${pct(1 - ratio('C', 'A', 'opsPerSec'))} throughput`);
+  console.log(`tracer subscribers only:  ${pct(1 - ratio('D', 'A', 'opsPerSec'))} throughput`);
   console.log(
-    `one performance.now() here: ${clockReadNanos().ns.toFixed(0)} ns (the traced path reads it twice per call)`,
+    `CPU per call over A: metrics ${pct(ratio('B', 'A', 'cpuMicrosPerCall') - 1)}, ` +
+      `metrics+analyzer ${pct(ratio('E', 'A', 'cpuMicrosPerCall') - 1)}`,
   );
+  const overhead = (key) => ((1 - ratio(key, 'A', 'opsPerSec')) * 100).toFixed(2);
+  console.log(`overhead metrics: ${overhead('B')}%`);
+  console.log(`overhead metrics+analyzer: ${overhead('E')}%`);
 } finally {
   await executor.close();
   client.disconnect();

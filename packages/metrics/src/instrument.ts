@@ -1,20 +1,21 @@
 /**
- * `instrumentExecutor()`: subscribes to the executor's diagnostics channels and exposes what
- * they report as Prometheus metrics on the registry it is given.
+ * `instrumentExecutor()`: exposes what the executors record of their calls (executor-core's
+ * `ExecutorTelemetry`), and what their diagnostics channels report of connections and
+ * scripts, as Prometheus metrics on the registry it is given.
  *
- * The work is split in two so that calls stay cheap. On every call, one subscriber on the
- * tracing channel's `start` and one on `asyncEnd` update plain numbers (operation-stats.ts).
- * At scrape time, custom metric objects (metric-family.ts) turn those numbers into samples.
+ * Nothing runs per call here: the executor records each call once, into preallocated state
+ * every consumer shares, and custom metric objects (metric-family.ts) read that state at
+ * scrape time (operation-stats.ts). The channels carry only rare events (connections,
+ * script loads, executors created and closed).
  */
 import diagnostics from 'node:diagnostics_channel';
-import { performance } from 'node:perf_hooks';
 import type {
   ConnectionMessage,
   ConnectionState,
   ExecutorLifecycleMessage,
   ExecutorStats,
+  ExecutorTelemetry,
   NoscriptMessage,
-  OperationMessage,
   ScriptLoadMessage,
   StatefulExecutor,
 } from '@stateful-route/executor-core';
@@ -31,11 +32,10 @@ import {
   type Sample,
 } from './metric-family.js';
 import {
-  bucketIndex,
   ERROR_TYPES,
-  errorTypeIndex,
-  OperationTable,
-  type OperationSlot,
+  liveTelemetry,
+  OperationFigures,
+  type OperationTotals,
 } from './operation-stats.js';
 import { RedisInfoReader, type NodeInfo } from './redis-info.js';
 
@@ -96,7 +96,7 @@ const CONNECTION_STATES: readonly ConnectionState[] = [
 interface Group {
   /** The `executor` label value; undefined when not labelled. */
   readonly label: string | undefined;
-  readonly table: OperationTable;
+  readonly figures: OperationFigures;
   scriptLoads: number;
   noscriptReloads: number;
   reconnects: number;
@@ -355,7 +355,7 @@ class Instrumentation implements FamilyMember {
   #newGroup(label: string | undefined): Group {
     return {
       label,
-      table: new OperationTable(this.#bounds.length),
+      figures: new OperationFigures([...this.#bounds]),
       scriptLoads: 0,
       noscriptReloads: 0,
       reconnects: 0,
@@ -378,8 +378,21 @@ class Instrumentation implements FamilyMember {
     return group;
   }
 
-  slot(message: OperationMessage): OperationSlot {
-    return this.group(message.executor).table.slot(message.operation);
+  /** Reads what an accepted executor records, from now on. */
+  watch(telemetry: ExecutorTelemetry): void {
+    if (!this.accepts(telemetry.executor)) return;
+    this.group(telemetry.executor).figures.watch(telemetry);
+  }
+
+  /** The executor closed: its figures so far stay in the metrics. */
+  retire(telemetry: ExecutorTelemetry): void {
+    if (!this.accepts(telemetry.executor)) return;
+    this.group(telemetry.executor).figures.retire(telemetry);
+  }
+
+  /** Stops every recording this instrumentation asked for. */
+  releaseTelemetry(): void {
+    for (const group of this.#groups.values()) group.figures.release();
   }
 
   // ---- point channels -----------------------------------------------------------------
@@ -424,34 +437,32 @@ class Instrumentation implements FamilyMember {
     switch (kind as Kind) {
       case 'operations':
         for (const group of this.#groups.values()) {
-          for (const slot of group.table.slots.values()) {
-            const { operation } = slot;
+          for (const { operation, totals } of group.figures.collect()) {
             out.push({
               labels: this.#labels(group, { operation, status: 'success' }),
-              value: slot.success,
+              value: totals.calls - totals.failures,
             });
             out.push({
               labels: this.#labels(group, { operation, status: 'error' }),
-              value: slot.failure,
+              value: totals.failures,
             });
           }
         }
         return;
       case 'duration':
         for (const group of this.#groups.values()) {
-          for (const slot of group.table.slots.values()) this.#histogram(group, slot, name, out);
+          for (const { operation, totals } of group.figures.collect()) {
+            this.#histogram(group, operation, totals, name, out);
+          }
         }
         return;
       case 'errors':
         for (const group of this.#groups.values()) {
-          for (const slot of group.table.slots.values()) {
-            slot.errors.forEach((count, i) => {
+          for (const { operation, totals } of group.figures.collect()) {
+            totals.errors.forEach((count, i) => {
               if (count > 0) {
                 out.push({
-                  labels: this.#labels(group, {
-                    operation: slot.operation,
-                    error_type: ERROR_TYPES[i]!,
-                  }),
+                  labels: this.#labels(group, { operation, error_type: ERROR_TYPES[i]! }),
                   value: count,
                 });
               }
@@ -461,11 +472,8 @@ class Instrumentation implements FamilyMember {
         return;
       case 'inFlight':
         for (const group of this.#groups.values()) {
-          for (const slot of group.table.slots.values()) {
-            out.push({
-              labels: this.#labels(group, { operation: slot.operation }),
-              value: Math.max(0, slot.inFlight),
-            });
+          for (const { operation, inFlight } of group.figures.collect()) {
+            out.push({ labels: this.#labels(group, { operation }), value: inFlight });
           }
         }
         return;
@@ -504,9 +512,15 @@ class Instrumentation implements FamilyMember {
     }
   }
 
-  #histogram(group: Group, slot: OperationSlot, name: string, out: Sample[]): void {
-    const base = this.#labels(group, { operation: slot.operation });
-    const { buckets } = slot;
+  #histogram(
+    group: Group,
+    operation: string,
+    totals: OperationTotals,
+    name: string,
+    out: Sample[],
+  ): void {
+    const base = this.#labels(group, { operation });
+    const { buckets } = totals;
     let cumulative = 0;
     for (let i = 0; i < this.#le.length; i++) {
       cumulative += buckets[i]!;
@@ -518,7 +532,7 @@ class Instrumentation implements FamilyMember {
     }
     cumulative += buckets[this.#le.length]!;
     out.push({ metricName: `${name}_bucket`, labels: { ...base, le: '+Inf' }, value: cumulative });
-    out.push({ metricName: `${name}_sum`, labels: base, value: slot.sum });
+    out.push({ metricName: `${name}_sum`, labels: base, value: totals.sumMs / 1000 });
     out.push({ metricName: `${name}_count`, labels: base, value: cumulative });
   }
 
@@ -580,7 +594,7 @@ class Instrumentation implements FamilyMember {
       case 'operations':
       case 'duration':
       case 'errors':
-        for (const group of this.#groups.values()) group.table.reset();
+        for (const group of this.#groups.values()) group.figures.reset();
         return;
       case 'scriptLoads':
         for (const group of this.#groups.values()) group.scriptLoads = 0;
@@ -628,8 +642,9 @@ function pick(kind: Kind, info: NodeInfo): number | undefined {
  * Exposes an executor's diagnostics as Prometheus metrics on `options.registry` and returns a
  * function that unsubscribes and removes those metrics again. Call it before creating the
  * executor, or pass `executorInstance`, so that script-cache ratios and connection state are
- * known from the start. Per call the cost is two small channel subscribers updating plain
- * numbers; prom-client sees the numbers only when the registry is scraped.
+ * known from the start. Nothing runs per call: the executor records each call once (its
+ * telemetry, shared with the analyzer), and the figures are read when the registry is
+ * scraped.
  *
  * @example
  * import { Registry } from 'prom-client';
@@ -668,30 +683,9 @@ export function instrumentExecutor(options: InstrumentOptions): () => void {
     }
   }
 
-  // ---- hot path: keep these two functions small ----------------------------------------
-  const since = performance.now();
-  const bounds = instrumentation.bounds;
-  const filter = options.executor;
-  const onStart = (message: unknown): void => {
-    const m = message as OperationMessage;
-    if (filter !== undefined && m.executor !== filter) return;
-    instrumentation.slot(m).inFlight++;
-  };
-  const onAsyncEnd = (message: unknown): void => {
-    const m = message as OperationMessage;
-    if (filter !== undefined && m.executor !== filter) return;
-    const slot = instrumentation.slot(m);
-    // A call that started before we subscribed was never counted in flight.
-    if (m.startTime >= since) slot.inFlight--;
-    const seconds = m.duration / 1000;
-    slot.sum += seconds;
-    slot.buckets[bucketIndex(bounds, seconds)]!++;
-    if (m.errorType === undefined) slot.success++;
-    else {
-      slot.failure++;
-      slot.errors[errorTypeIndex(m.errorType)]!++;
-    }
-  };
+  // ---- what the executors record: read at scrape, nothing per call --------------------
+  if (instance !== undefined) instrumentation.watch(instance.telemetry);
+  for (const telemetry of liveTelemetry()) instrumentation.watch(telemetry);
 
   // ---- point channels: rare events ---------------------------------------------------
   const onScriptLoad = (message: unknown): void => {
@@ -710,19 +704,18 @@ export function instrumentExecutor(options: InstrumentOptions): () => void {
   };
   const onCreate = (message: unknown): void => {
     const m = message as ExecutorLifecycleMessage;
-    if (instrumentation.accepts(m.executor)) instrumentation.trackExecutor(m.executor, m.stats);
+    if (!instrumentation.accepts(m.executor)) return;
+    instrumentation.trackExecutor(m.executor, m.stats);
+    if (m.telemetry) instrumentation.watch(m.telemetry);
   };
   const onClose = (message: unknown): void => {
     const m = message as ExecutorLifecycleMessage;
-    if (instrumentation.accepts(m.executor)) instrumentation.forgetExecutor(m.executor);
+    if (!instrumentation.accepts(m.executor)) return;
+    instrumentation.forgetExecutor(m.executor);
+    if (m.telemetry) instrumentation.retire(m.telemetry);
   };
 
-  const operation = diagnostics.tracingChannel(EXECUTOR_CHANNELS.operation);
-  // Only start and asyncEnd: subscribing to end, asyncStart and error would add calls per
-  // operation for nothing (asyncEnd carries the duration and the error fields).
   const subscriptions: [diagnostics.Channel, (message: unknown) => void][] = [
-    [operation.start as diagnostics.Channel, onStart],
-    [operation.asyncEnd as diagnostics.Channel, onAsyncEnd],
     [diagnostics.channel(EXECUTOR_CHANNELS.scriptLoad), onScriptLoad],
     [diagnostics.channel(EXECUTOR_CHANNELS.noscript), onNoscript],
     [diagnostics.channel(EXECUTOR_CHANNELS.connection), onConnection],
@@ -736,6 +729,7 @@ export function instrumentExecutor(options: InstrumentOptions): () => void {
     if (disposed) return;
     disposed = true;
     for (const [channel, handler] of subscriptions) channel.unsubscribe(handler);
+    instrumentation.releaseTelemetry();
     instrumentation.disposeReader();
     unregisterFamilies(registry, families, instrumentation);
   };

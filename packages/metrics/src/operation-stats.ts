@@ -1,12 +1,18 @@
 /**
- * The hot-path side of the metrics: plain numbers per operation, updated by the channel
- * subscriber on every call and read by the prom-client collectors only at scrape time.
- * A labelled prom-client `observe()` + `inc()` hashes its labels on every call; here the
- * per-call work is a map lookup, a bucket search and a few increments.
+ * The operation figures the metrics expose, read from what the executors record
+ * (executor-core's `ExecutorTelemetry`) at scrape time: nothing here runs per call. Each
+ * watched executor is read as its figures now minus its figures when this instrumentation
+ * started watching it (so counters start at zero, and `registry.resetMetrics()` starts them
+ * again); an executor that closed leaves its last figures behind in `retired`.
  */
-import type { ErrorType } from '@stateful-route/executor-core';
+import type {
+  ErrorType,
+  ExecutorTelemetry,
+  OperationName,
+  TelemetryAttachment,
+} from '@stateful-route/executor-core';
 
-/** The `error_type` label values, in the order of `OperationSlot.errors`. */
+/** The `error_type` label values, in the order of executor-core's `ERROR_TYPES`. */
 export const ERROR_TYPES: readonly ErrorType[] = [
   'validation',
   'connection',
@@ -16,82 +22,179 @@ export const ERROR_TYPES: readonly ErrorType[] = [
   'other',
 ];
 
-/** Index of an error type in `OperationSlot.errors`; unknown types count as `other`. */
-export function errorTypeIndex(type: string): number {
-  switch (type) {
-    case 'validation':
-      return 0;
-    case 'connection':
-      return 1;
-    case 'timeout':
-      return 2;
-    case 'script':
-      return 3;
-    case 'cluster':
-      return 4;
-    default:
-      return 5;
-  }
+/**
+ * The process-wide set of open executors' telemetry (executor-core's `LIVE_TELEMETRY_KEY`),
+ * read by name so that this package never loads executor-core at run time. A test checks
+ * the key still matches.
+ */
+export const LIVE_TELEMETRY_KEY = Symbol.for('stateful-route.executor-telemetry');
+
+/** The telemetry of every open executor of the process. */
+export function liveTelemetry(): ExecutorTelemetry[] {
+  const set = (globalThis as { [LIVE_TELEMETRY_KEY]?: Set<ExecutorTelemetry> })[
+    LIVE_TELEMETRY_KEY
+  ];
+  return set ? [...set] : [];
 }
 
-/** Counters of one operation (of one executor, or of all when not labelled by executor). */
-export class OperationSlot {
-  success = 0;
-  failure = 0;
-  /** Calls started and not yet settled. */
-  inFlight = 0;
-  /** Sum of durations in seconds. */
-  sum = 0;
-  /** Per-bucket (not cumulative) counts; the last one is `+Inf`. Cumulated at scrape. */
-  readonly buckets: Float64Array;
+/** Figures of one operation: counts since a point, or a point's copy. */
+export class OperationTotals {
+  calls = 0;
+  failures = 0;
+  sumMs = 0;
   /** Failures by error type, indexed as `ERROR_TYPES`. */
   readonly errors = new Float64Array(ERROR_TYPES.length);
-  constructor(
-    readonly operation: string,
-    bucketCount: number,
-  ) {
+  /** Per-bucket (not cumulative) counts; the last one is `+Inf`. */
+  readonly buckets: Float64Array;
+  constructor(bucketCount: number) {
     this.buckets = new Float64Array(bucketCount + 1);
   }
+
+  clear(): void {
+    this.calls = 0;
+    this.failures = 0;
+    this.sumMs = 0;
+    this.errors.fill(0);
+    this.buckets.fill(0);
+  }
 }
 
-/**
- * Index of the first bucket whose upper bound is >= `seconds` (Prometheus `le` semantics),
- * or `bounds.length` for the `+Inf` bucket. Binary search: a handful of comparisons whatever
- * the number of buckets.
- */
-export function bucketIndex(bounds: Float64Array, seconds: number): number {
-  let low = 0;
-  let high = bounds.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (seconds <= bounds[mid]!) high = mid;
-    else low = mid + 1;
-  }
-  return low;
+/** One watched executor: its telemetry, the hold on it, and the figures when watched from. */
+interface Watched {
+  readonly telemetry: ExecutorTelemetry;
+  readonly attachment: TelemetryAttachment;
+  readonly baseline: OperationTotals[];
 }
 
-/** The operation slots of one group, created on first use. */
-export class OperationTable {
-  readonly slots = new Map<string, OperationSlot>();
-  constructor(private readonly bucketCount: number) {}
+/** Reads the recorded figures of a set of executors (one `executor` label value, or all). */
+export class OperationFigures {
+  readonly #bounds: readonly number[];
+  readonly #watched = new Map<ExecutorTelemetry, Watched>();
+  /** Figures left by executors that closed, per operation name. */
+  readonly #retired = new Map<string, OperationTotals>();
+  /** Operations seen so far: their series stay once they appeared. */
+  readonly #seen = new Set<string>();
 
-  slot(operation: string): OperationSlot {
-    let slot = this.slots.get(operation);
-    if (slot === undefined) {
-      slot = new OperationSlot(operation, this.bucketCount);
-      this.slots.set(operation, slot);
-    }
-    return slot;
+  constructor(bounds: readonly number[]) {
+    this.#bounds = bounds;
   }
 
+  /** Starts reading `telemetry` (it records from now on, with our buckets). */
+  watch(telemetry: ExecutorTelemetry): void {
+    if (this.#watched.has(telemetry)) return;
+    const attachment = telemetry.attach({ buckets: this.#bounds });
+    const baseline = telemetry.records.map(() => new OperationTotals(this.#bounds.length));
+    const watched: Watched = { telemetry, attachment, baseline };
+    this.#copy(watched, baseline);
+    this.#watched.set(telemetry, watched);
+  }
+
+  /** The executor closed: keeps what it recorded, lets it go. */
+  retire(telemetry: ExecutorTelemetry): void {
+    const watched = this.#watched.get(telemetry);
+    if (!watched) return;
+    this.#watched.delete(telemetry);
+    const now = telemetry.records.map(() => new OperationTotals(this.#bounds.length));
+    this.#copy(watched, now);
+    telemetry.records.forEach((record, i) => {
+      const delta = now[i]!;
+      subtract(delta, watched.baseline[i]!);
+      if (delta.calls === 0) return;
+      let retired = this.#retired.get(record.operation);
+      if (!retired) {
+        retired = new OperationTotals(this.#bounds.length);
+        this.#retired.set(record.operation, retired);
+      }
+      add(retired, delta);
+    });
+    watched.attachment.release();
+  }
+
+  /** Stops reading every executor. */
+  release(): void {
+    for (const watched of this.#watched.values()) watched.attachment.release();
+    this.#watched.clear();
+  }
+
+  /** Counters start again from zero (`registry.resetMetrics()`). */
   reset(): void {
-    for (const slot of this.slots.values()) {
-      slot.success = 0;
-      slot.failure = 0;
-      slot.sum = 0;
-      slot.buckets.fill(0);
-      slot.errors.fill(0);
-      // inFlight is a level, not a count since creation: resetting it would make it wrong.
-    }
+    this.collect(); // the operations seen so far keep their (zeroed) series
+    for (const watched of this.#watched.values()) this.#copy(watched, watched.baseline);
+    this.#retired.clear();
   }
+
+  /**
+   * The figures of every operation seen, summed over the watched executors and the retired
+   * ones, with the calls in flight now.
+   */
+  collect(): { operation: OperationName; totals: OperationTotals; inFlight: number }[] {
+    const byOperation = new Map<string, { totals: OperationTotals; inFlight: number }>();
+    const entry = (operation: string) => {
+      let found = byOperation.get(operation);
+      if (!found) {
+        found = { totals: new OperationTotals(this.#bounds.length), inFlight: 0 };
+        byOperation.set(operation, found);
+      }
+      return found;
+    };
+    for (const [operation, retired] of this.#retired) add(entry(operation).totals, retired);
+    const scratch = new OperationTotals(this.#bounds.length);
+    for (const watched of this.#watched.values()) {
+      const records = watched.telemetry.records;
+      const layout = watched.attachment.layout!;
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!;
+        if (record.calls === watched.baseline[i]!.calls && record.inFlight <= 0) continue;
+        readRecord(scratch, record, layout.counts[i]!);
+        subtract(scratch, watched.baseline[i]!);
+        const target = entry(record.operation);
+        add(target.totals, scratch);
+        target.inFlight += Math.max(0, record.inFlight);
+      }
+    }
+    for (const operation of byOperation.keys()) this.#seen.add(operation);
+    for (const operation of this.#seen) entry(operation);
+    return [...byOperation]
+      .map(([operation, { totals, inFlight }]) => ({
+        operation: operation as OperationName,
+        totals,
+        inFlight,
+      }))
+      .sort((a, b) => (a.operation < b.operation ? -1 : a.operation > b.operation ? 1 : 0));
+  }
+
+  #copy(watched: Watched, into: OperationTotals[]): void {
+    const layout = watched.attachment.layout!;
+    watched.telemetry.records.forEach((record, i) => {
+      readRecord(into[i]!, record, layout.counts[i]!);
+    });
+  }
+}
+
+function readRecord(
+  into: OperationTotals,
+  record: ExecutorTelemetry['records'][number],
+  buckets: Float64Array,
+): void {
+  into.calls = record.calls;
+  into.failures = record.failures;
+  into.sumMs = record.sumMs;
+  into.errors.set(record.errors);
+  into.buckets.set(buckets);
+}
+
+function subtract(into: OperationTotals, other: OperationTotals): void {
+  into.calls -= other.calls;
+  into.failures -= other.failures;
+  into.sumMs -= other.sumMs;
+  for (let i = 0; i < into.errors.length; i++) into.errors[i]! -= other.errors[i]!;
+  for (let i = 0; i < into.buckets.length; i++) into.buckets[i]! -= other.buckets[i]!;
+}
+
+function add(into: OperationTotals, other: OperationTotals): void {
+  into.calls += other.calls;
+  into.failures += other.failures;
+  into.sumMs += other.sumMs;
+  for (let i = 0; i < into.errors.length; i++) into.errors[i]! += other.errors[i]!;
+  for (let i = 0; i < into.buckets.length; i++) into.buckets[i]! += other.buckets[i]!;
 }

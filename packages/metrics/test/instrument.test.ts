@@ -1,5 +1,10 @@
 import diagnostics from 'node:diagnostics_channel';
-import { CHANNELS, createMemoryExecutor, type ErrorType } from '@stateful-route/executor-core';
+import {
+  CHANNELS,
+  createMemoryExecutor,
+  LIVE_TELEMETRY_KEY,
+  type ErrorType,
+} from '@stateful-route/executor-core';
 import { Counter, Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +15,7 @@ import {
   type InstrumentOptions,
 } from '../src/index.js';
 import { EXECUTOR_CHANNELS } from '../src/channels.js';
+import { LIVE_TELEMETRY_KEY as METRICS_LIVE_KEY } from '../src/operation-stats.js';
 import { parseExposition, samplesOf, valueOf } from './helpers/exposition.js';
 import { publishOperation } from './helpers/publish.js';
 
@@ -32,6 +38,27 @@ const P = 'stateful_executor_';
 describe('channel names', () => {
   it('match the names executor-core publishes on', () => {
     expect(EXECUTOR_CHANNELS).toEqual(CHANNELS);
+  });
+  it("the live telemetry key is executor-core's", () => {
+    expect(METRICS_LIVE_KEY).toBe(LIVE_TELEMETRY_KEY);
+  });
+});
+
+describe('issue 12: figures read from the executor telemetry', () => {
+  it('watches executors created before it, and keeps what a closed executor recorded', async () => {
+    const before = createMemoryExecutor({ name: 'early' });
+    const registry = new Registry();
+    instrument({ registry });
+    await before.setWorkloadState('ns', 'room', 'x');
+    await before.setWorkloadState('ns', 'room', 'y');
+    await before.close();
+    const m = await scrape(registry);
+    expect(
+      valueOf(m, `${P}operations_total`, { operation: 'setWorkloadState', status: 'success' }),
+    ).toBe(2);
+    expect(
+      valueOf(m, `${P}operation_duration_seconds_count`, { operation: 'setWorkloadState' }),
+    ).toBe(2);
   });
 });
 
@@ -294,8 +321,6 @@ describe('options', () => {
 
 describe('dispose', () => {
   const names = [
-    `tracing:${CHANNELS.operation}:start`,
-    `tracing:${CHANNELS.operation}:asyncEnd`,
     CHANNELS.scriptLoad,
     CHANNELS.noscript,
     CHANNELS.connection,
@@ -305,10 +330,16 @@ describe('dispose', () => {
 
   it('unsubscribes from every channel and removes its metrics', async () => {
     const registry = new Registry();
+    const executor = createMemoryExecutor({ name: 'disposed' });
     const dispose = instrumentExecutor({ registry });
     expect(names.every((name) => diagnostics.hasSubscribers(name))).toBe(true);
+    // Calls are not traced (no per-call channel work): the executor records them instead.
+    expect(diagnostics.tracingChannel(CHANNELS.operation).hasSubscribers).toBe(false);
+    expect(executor.telemetry.recording).toBe(true);
     expect(registry.getMetricsAsArray().length).toBeGreaterThan(0);
     dispose();
+    expect(executor.telemetry.recording).toBe(false);
+    await executor.close();
     expect(names.filter((name) => diagnostics.hasSubscribers(name))).toEqual([]);
     expect(registry.getMetricsAsArray()).toEqual([]);
     expect(await registry.metrics()).toBe('\n');

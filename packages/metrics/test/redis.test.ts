@@ -285,3 +285,58 @@ describe('Redis INFO on scrape', () => {
     await executor.close();
   });
 });
+
+describe('issue 12: the scraped figures are the calls made (read from the executor telemetry)', () => {
+  for (const topology of ['standalone', 'cluster'] as const) {
+    it(`${topology}: operations_total, _count, buckets and errors match the calls; _sum within the calls' time`, async () => {
+      const registry = new Registry();
+      const client = later(
+        topology === 'standalone' ? server.client() : new Cluster(inject('clusterSeeds')),
+      );
+      const executor = createRedisExecutor({ redis: client, name: `calls-${topology}` });
+      cleanups.push(() => executor.close());
+      instrument({ registry, executorInstance: executor, executor: executor.name });
+      const ns = uniqueNamespace('calls');
+      const started = performance.now();
+      let made = 0;
+      for (let i = 0; i < 40; i++) {
+        await executor.setLinkedPodIfAbsent(ns, `u${i % 11}`, 'room', i % 3, 300);
+        await executor.getServiceState(ns, 'room');
+        made += 2;
+      }
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => executor.getLinkedPod(ns, `u${i}`, 'room')),
+      );
+      const refused = await Promise.allSettled(
+        Array.from({ length: 7 }, () => executor.getLinkedPod(ns, 'a}b', 'room')),
+      );
+      expect(refused.every((r) => r.status === 'rejected')).toBe(true);
+      const wallSeconds = (performance.now() - started) / 1000;
+      const m = await scrape(registry);
+      const ops = { setLinkedPodIfAbsent: 40, getServiceState: 40, getLinkedPod: 37 };
+      for (const [operation, calls] of Object.entries(ops)) {
+        const errors = operation === 'getLinkedPod' ? 7 : 0;
+        expect(valueOf(m, `${P}operations_total`, { operation, status: 'success' })).toBe(
+          calls - errors,
+        );
+        expect(valueOf(m, `${P}operations_total`, { operation, status: 'error' })).toBe(errors);
+        expect(valueOf(m, `${P}operation_duration_seconds_count`, { operation })).toBe(calls);
+        expect(valueOf(m, `${P}operation_duration_seconds_bucket`, { operation, le: '+Inf' })).toBe(
+          calls,
+        );
+        expect(valueOf(m, `${P}operations_in_flight`, { operation })).toBe(0);
+      }
+      expect(
+        valueOf(m, `${P}errors_total`, { operation: 'getLinkedPod', error_type: 'validation' }),
+      ).toBe(7);
+      const sum = samplesOf(m, `${P}operation_duration_seconds_sum`).reduce(
+        (a, s) => a + s.value,
+        0,
+      );
+      expect(sum).toBeGreaterThan(0);
+      // Sequential calls, then 30 and 7 at once: their summed durations fit in 37 walls.
+      expect(sum).toBeLessThan(wallSeconds * 37);
+      expect(made).toBe(80);
+    });
+  }
+});

@@ -217,22 +217,33 @@ export class ExecutorTelemetry {
   }
 }
 
-const live = new Set<ExecutorTelemetry>();
+/**
+ * The key of the process-wide set of open executors' telemetry on `globalThis`. A symbol of
+ * the global registry, so that every copy of executor-core loaded in the process (and a
+ * consumer that does not load executor-core at run time, like the metrics package) shares
+ * one set, as they share the diagnostics channels by name.
+ */
+export const LIVE_TELEMETRY_KEY = Symbol.for('stateful-route.executor-telemetry');
+
+function live(): Set<ExecutorTelemetry> {
+  const holder = globalThis as { [LIVE_TELEMETRY_KEY]?: Set<ExecutorTelemetry> };
+  return (holder[LIVE_TELEMETRY_KEY] ??= new Set());
+}
 
 /** @internal Executors register their telemetry while open. */
 export function registerTelemetry(telemetry: ExecutorTelemetry): void {
-  live.add(telemetry);
+  live().add(telemetry);
 }
 
 /** @internal */
 export function unregisterTelemetry(telemetry: ExecutorTelemetry): void {
-  live.delete(telemetry);
+  live().delete(telemetry);
 }
 
 /**
- * The telemetry of every open executor of this process (of this copy of executor-core), for
- * consumers that watch all executors; `CHANNELS.create` announces those created later.
+ * The telemetry of every open executor of this process, for consumers that watch all
+ * executors; `CHANNELS.create` announces those created later.
  */
 export function liveTelemetry(): readonly ExecutorTelemetry[] {
-  return [...live];
+  return [...live()];
 }
