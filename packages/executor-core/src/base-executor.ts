@@ -101,29 +101,20 @@ export abstract class BaseExecutor implements StatefulExecutor {
     return traceOperation(message, () => call(message), telemetry, telemetry.record(operation));
   }
 
-  private recorded<T>(
+  private async recorded<T>(
     record: OperationRecord,
     call: (hit: CacheHitSink | undefined) => Promise<T>,
   ): Promise<T> {
-    const telemetry = this.telemetry;
     record.inFlight += 1;
     const started = performance.now();
-    let promise: Promise<T>;
     try {
-      promise = call(record);
+      const value = await call(record);
+      this.telemetry.settle(record, performance.now() - started, false, undefined);
+      return value;
     } catch (error) {
-      promise = Promise.reject(error);
+      this.telemetry.settle(record, performance.now() - started, true, error);
+      throw error;
     }
-    return promise.then(
-      (value) => {
-        telemetry.settle(record, performance.now() - started, false, undefined);
-        return value;
-      },
-      (error: unknown) => {
-        telemetry.settle(record, performance.now() - started, true, error);
-        throw error;
-      },
-    );
   }
 
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
