@@ -3,6 +3,7 @@
  * (shared/spec/redis-data-model.md), the same on every backend.
  */
 
+import type { NearCacheOptions } from './redis/near-cache.js';
 import type { ExecutorTelemetry } from './telemetry/telemetry.js';
 
 /** `-1` means "no pod" in every result. Pod 0 is a real pod. */
@@ -199,4 +200,47 @@ export interface StatefulExecutor {
   checkHealth(options?: HealthCheckOptions): Promise<HealthStatus>;
   /** Releases what the executor owns (listeners, timers, connections it created). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The run-time switches of an executor that has them (the Redis backend): what the optimizer
+ * tunes, the server applies and the metrics read. Depend on this, not on a concrete class.
+ * The switches that wait run one after the other in call order.
+ */
+export interface TunableExecutor extends StatefulExecutor {
+  /** `evalsha` (by SHA, re-sent on NOSCRIPT) or `eval` (full text every call). */
+  readonly scriptTransport: ScriptTransport;
+  /** @throws SR_VALIDATION for another value */
+  setScriptTransport(transport: ScriptTransport): void;
+  /** Whether ioredis auto-pipelining is on. */
+  readonly autoPipelining: boolean;
+  setAutoPipelining(enabled: boolean): void;
+  /** How many connections calls are spread over. */
+  readonly connectionCount: number;
+  /** Whether `setConnectionCount()` can add connections (it was given a factory). */
+  readonly canAddConnections: boolean;
+  /** @throws SR_VALIDATION outside 1..64, or more connections without a factory */
+  setConnectionCount(count: number): Promise<void>;
+  /** Whether a near cache is configured. */
+  readonly nearCacheEnabled: boolean;
+  /** @throws SR_UNSUPPORTED where it cannot work (a Cluster, Redis < 6) */
+  enableNearCache(options?: NearCacheOptions & { timeoutMs?: number }): Promise<void>;
+  disableNearCache(): Promise<void>;
+  /** Loads the scripts into Redis' script cache. */
+  loadScripts(): Promise<void>;
+  /** Whether every connection is ready. */
+  readonly connected: boolean;
+}
+
+/** Whether `executor` has the run-time switches (`TunableExecutor`). */
+export function isTunable(executor: StatefulExecutor): executor is TunableExecutor {
+  const candidate = executor as Partial<TunableExecutor>;
+  return (
+    typeof candidate.setScriptTransport === 'function' &&
+    typeof candidate.setAutoPipelining === 'function' &&
+    typeof candidate.setConnectionCount === 'function' &&
+    typeof candidate.enableNearCache === 'function' &&
+    typeof candidate.disableNearCache === 'function' &&
+    typeof candidate.loadScripts === 'function'
+  );
 }

@@ -4,11 +4,12 @@
  */
 export { createRedisExecutor, RedisExecutor } from './redis/redis-executor.js';
 export type { RedisExecutorOptions, RedisClient } from './redis/redis-executor.js';
+export { isCluster } from './redis/options.js';
 export type { NearCacheOptions } from './redis/near-cache.js';
 export { createMemoryExecutor, MemoryExecutor } from './memory/memory-executor.js';
 export type { MemoryExecutorOptions } from './memory/memory-executor.js';
 export type { Clock } from './memory/keyspace.js';
-export { NO_POD, OPERATIONS, WRITE_OPERATIONS } from './executor.js';
+export { NO_POD, OPERATIONS, WRITE_OPERATIONS, isTunable } from './executor.js';
 export type {
   StatefulExecutor,
   OperationName,
@@ -20,6 +21,7 @@ export type {
   ExecutorStats,
   HealthStatus,
   HealthCheckOptions,
+  TunableExecutor,
 } from './executor.js';
 export {
   ErrorCodes,

@@ -2,6 +2,8 @@
  * Reading values written by any writer (Java, Go, us). Pod ids are decimal integers;
  * state and workload values are opaque.
  */
+import { CorruptValueError } from './errors.js';
+import { NO_POD } from './executor.js';
 
 /**
  * A stored pod id as a number, or undefined when the value is not a non-negative decimal
@@ -40,4 +42,13 @@ export function isAbsentLink(value: string | null | undefined): value is null | 
 /** A null-prototype record, safe for keys such as `__proto__` taken from user data. */
 export function record<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;
+}
+
+/** getLinkedPod's reading rule: missing or empty is -1, a non-integer is an error. */
+export function readLink(key: string, value: string | null): number {
+  if (value === null || value === '') return NO_POD;
+  const pod = parsePodId(value);
+  if (pod === undefined)
+    throw new CorruptValueError(key, 'the link value is not a pod id (a decimal integer)');
+  return pod;
 }

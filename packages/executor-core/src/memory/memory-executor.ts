@@ -3,7 +3,6 @@
  * key layout as Redis so that its behaviour (key collisions, WRONGTYPE) is Redis' own.
  */
 import { BaseExecutor } from '../base-executor.js';
-import { CorruptValueError } from '../errors.js';
 import type {
   ExecutorDescription,
   ExecutorStats,
@@ -12,7 +11,7 @@ import type {
 } from '../executor.js';
 import { NO_POD } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
-import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
+import { isAbsentLink, isAbsentWorkload, parsePodId, readLink, record } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
 
 export interface MemoryExecutorOptions {
@@ -270,15 +269,6 @@ export class MemoryExecutor extends BaseExecutor {
     }
     return out;
   }
-}
-
-/** getLinkedPod's reading rule: missing or empty is -1, a non-integer is an error. */
-export function readLink(key: string, value: string | null): number {
-  if (value === null || value === '') return NO_POD;
-  const pod = parsePodId(value);
-  if (pod === undefined)
-    throw new CorruptValueError(key, 'the link value is not a pod id (a decimal integer)');
-  return pod;
 }
 
 /**

@@ -1,0 +1,129 @@
+/**
+ * The near cache's life in an executor (on, off, replaced; counters that survive it) and the
+ * one cached read path that `getServiceState` and `getWorkloadState` share: a hit, a read
+ * of the key already in flight, or a tracked read from Redis.
+ */
+import type { Redis } from 'ioredis';
+import { connectionChannel, type ConnectionMessage } from '../diagnostics.js';
+import { ConnectionError, StatefulRouteError, UnsupportedError } from '../errors.js';
+import type { CacheHitSink } from '../telemetry/telemetry.js';
+import type { ConnectionPool } from './connection-pool.js';
+import {
+  DEFAULT_NEAR_CACHE_ENTRIES,
+  NearCache,
+  type NearCacheCounters,
+  type NearCacheOptions,
+} from './near-cache.js';
+
+/** Typed errors and the command deadline around a Redis round trip (the executor's). */
+type Call = <T>(command: Promise<T>) => Promise<T>;
+
+/** @internal */
+export class CachedReads {
+  /** Cumulative counters, kept across disable/enable. */
+  readonly counters: NearCacheCounters = { hits: 0, misses: 0, invalidations: 0 };
+  /** The `maxEntries` of the last cache started (for `describe()`). */
+  maxEntries = DEFAULT_NEAR_CACHE_ENTRIES;
+  #cache: NearCache | undefined;
+
+  constructor(
+    private readonly executor: string,
+    private readonly pool: ConnectionPool,
+    private readonly call: Call,
+  ) {}
+
+  /** The cache in use, if any (it serves only while its invalidations flow). */
+  get cache(): NearCache | undefined {
+    return this.#cache;
+  }
+
+  /**
+   * Starts a cache (closing the one before). With `timeoutMs`, a cache not active by then is
+   * closed and this rejects; without (the constructor option) it stays and activates once
+   * Redis is reachable, unless Redis refuses client-side caching. Callers serialise it with
+   * the other switches.
+   * @throws SR_UNSUPPORTED when Redis refuses CLIENT TRACKING (Redis < 6)
+   * @throws SR_REDIS_CONNECTION when the cache is not active within `timeoutMs`
+   */
+  async start(options: NearCacheOptions, timeoutMs: number | undefined): Promise<void> {
+    await this.stop();
+    const pool = this.pool;
+    const cache = new NearCache(options, pool.first as Redis, this.counters, (state, errorCode) => {
+      if (state === 'reconnecting') pool.reconnects++;
+      if (connectionChannel.hasSubscribers) {
+        const message: ConnectionMessage = {
+          executor: this.executor,
+          state,
+          connection: 'invalidation',
+        };
+        if (errorCode !== undefined) message.errorCode = errorCode;
+        connectionChannel.publish(message);
+      }
+    });
+    this.#cache = cache;
+    this.maxEntries = cache.maxEntries;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await (timeoutMs === undefined
+        ? cache.activated()
+        : Promise.race([
+            cache.activated(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new ConnectionError('near cache: invalidation connection not ready')),
+                timeoutMs,
+              );
+            }),
+          ]));
+    } catch (error) {
+      if (this.#cache === cache) this.#cache = undefined;
+      await cache.close();
+      if (error instanceof StatefulRouteError) throw error;
+      throw new UnsupportedError(
+        `near cache: Redis refused client-side caching (CLIENT TRACKING needs Redis 6+): ${String(
+          (error as Error).message,
+        )}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops the cache: entries dropped, tracking off, invalidation connection quit. */
+  async stop(): Promise<void> {
+    const cache = this.#cache;
+    this.#cache = undefined;
+    await cache?.close();
+  }
+
+  /** Read-your-writes: once a write of `key` is acknowledged (or failed), no older value is served. */
+  invalidate(key: string): void {
+    this.#cache?.invalidate(key);
+  }
+
+  /**
+   * `key` (of `namespace`) through `cache`: a hit (marked on `sink`), a read of it already
+   * in flight, or a read from Redis whose parsed reply is kept when it is still fresh.
+   */
+  async read<T>(
+    cache: NearCache,
+    key: string,
+    namespace: string,
+    sink: CacheHitSink | undefined,
+    command: 'hgetall' | 'get',
+    parse: (raw: never) => T,
+  ): Promise<T> {
+    // A cached null (an absent workload state) is a hit: compare with undefined.
+    let hit = cache.lookup(key) as T | undefined;
+    if (hit === undefined) {
+      // Synchronously: concurrent misses must see each other's read in flight.
+      const shared = cache.join(key);
+      if (shared) hit = (await this.call(shared)) as T | undefined;
+    }
+    if (hit !== undefined) {
+      sink?.markCached();
+      return hit;
+    }
+    return this.call(cache.load(key, namespace, this.pool.client() as Redis, command, parse));
+  }
+}
