@@ -3,6 +3,7 @@
  * (shared/spec/redis-data-model.md), the same on every backend.
  */
 
+import type { ConnectionState } from './diagnostics.js';
 import type { NearCacheOptions } from './redis/near-cache.js';
 import type { ExecutorTelemetry } from './telemetry/telemetry.js';
 
@@ -230,6 +231,8 @@ export interface TunableExecutor extends StatefulExecutor {
   loadScripts(): Promise<void>;
   /** Whether every connection is ready. */
   readonly connected: boolean;
+  /** Each connection (`main`, `pool-1`, ...) and its last state, as the connection channel reports it. */
+  readonly connectionStates: readonly { connection: string; state: ConnectionState }[];
 }
 
 /** Whether `executor` has the run-time switches (`TunableExecutor`). */

@@ -18,6 +18,7 @@ import type {
   NoscriptMessage,
   ScriptLoadMessage,
   StatefulExecutor,
+  TunableExecutor,
 } from '@stateful-route/executor-core';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry, RegistryContentType } from 'prom-client';
@@ -668,17 +669,11 @@ export function instrumentExecutor(options: InstrumentOptions): () => void {
   const instance = options.executorInstance;
   if (instance !== undefined) {
     instrumentation.trackExecutor(instance.name, () => instance.stats());
-    const connected = (instance as { connected?: unknown }).connected;
-    if (typeof connected === 'boolean') {
-      // Only the executor-wide flag is known; each connection's own events correct it later.
-      const count = (instance as { connectionCount?: unknown }).connectionCount;
-      const n = typeof count === 'number' && count > 0 ? count : 1;
-      for (let i = 0; i < n; i++) {
-        instrumentation.connectionState(
-          instance.name,
-          i === 0 ? 'main' : `pool-${i}`,
-          connected ? 'ready' : 'connect',
-        );
+    // A TunableExecutor (the Redis backend) says what state each of its connections is in.
+    const states = (instance as Partial<TunableExecutor>).connectionStates;
+    if (states !== undefined) {
+      for (const { connection, state } of states) {
+        instrumentation.connectionState(instance.name, connection, state);
       }
     }
   }

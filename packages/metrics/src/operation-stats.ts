@@ -31,9 +31,7 @@ export const LIVE_TELEMETRY_KEY = Symbol.for('stateful-route.executor-telemetry'
 
 /** The telemetry of every open executor of the process. */
 export function liveTelemetry(): ExecutorTelemetry[] {
-  const set = (globalThis as { [LIVE_TELEMETRY_KEY]?: Set<ExecutorTelemetry> })[
-    LIVE_TELEMETRY_KEY
-  ];
+  const set = (globalThis as { [LIVE_TELEMETRY_KEY]?: Set<ExecutorTelemetry> })[LIVE_TELEMETRY_KEY];
   return set ? [...set] : [];
 }
 

@@ -1,5 +1,5 @@
 /** Carries out the safe actions of findings on a running Redis executor. */
-import type { RedisExecutor } from '@stateful-route/executor-core';
+import type { TunableExecutor } from '@stateful-route/executor-core';
 import { ACTION_IDS, type ActionId, type Finding } from './finding.js';
 import { InvalidOptionError } from './errors.js';
 
@@ -33,7 +33,7 @@ const KNOWN = new Set<string>(Object.values(ACTION_IDS));
  * @throws SR_OPTIMIZER_INVALID_OPTION when `only` names an unknown action
  */
 export async function applyActions(
-  executor: RedisExecutor,
+  executor: TunableExecutor,
   findings: readonly Finding[],
   options: ApplyOptions = {},
 ): Promise<AppliedAction[]> {
@@ -74,7 +74,7 @@ export async function applyActions(
   return done;
 }
 
-async function run(executor: RedisExecutor, id: ActionId): Promise<string> {
+async function run(executor: TunableExecutor, id: ActionId): Promise<string> {
   switch (id) {
     case ACTION_IDS.preloadScripts:
       await executor.loadScripts();
@@ -83,14 +83,12 @@ async function run(executor: RedisExecutor, id: ActionId): Promise<string> {
     case ACTION_IDS.enableAutoPipelining: {
       executor.setAutoPipelining(true);
       if (executor.connectionCount >= 2) return 'auto-pipelining on';
-      try {
-        await executor.setConnectionCount(2);
-        return 'auto-pipelining on; calls spread over 2 connections';
-      } catch (error) {
-        // No connectionFactory: pipelining alone is still the action asked for.
-        if ((error as { code?: unknown }).code !== 'SR_VALIDATION') throw error;
+      // No connectionFactory: pipelining alone is still the action asked for.
+      if (!executor.canAddConnections) {
         return 'auto-pipelining on (1 connection: the executor has no connectionFactory)';
       }
+      await executor.setConnectionCount(2);
+      return 'auto-pipelining on; calls spread over 2 connections';
     }
     case ACTION_IDS.disableAutoPipelining:
       executor.setAutoPipelining(false);

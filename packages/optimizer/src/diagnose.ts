@@ -1,6 +1,6 @@
 /** One call for a server route: gather the evidence from live objects and evaluate it. */
 import type { Analyzer } from '@stateful-route/analyzer';
-import type { RedisExecutor, StatefulExecutor } from '@stateful-route/executor-core';
+import type { StatefulExecutor, TunableExecutor } from '@stateful-route/executor-core';
 import { evaluate } from './evaluate.js';
 import type { Finding, RedisFigures } from './finding.js';
 import type { Thresholds } from './thresholds.js';
@@ -14,7 +14,7 @@ export interface RedisFiguresSource {
 /** Options of `diagnose`. */
 export interface DiagnoseOptions {
   analyzer: Analyzer;
-  executor: StatefulExecutor | RedisExecutor;
+  executor: StatefulExecutor | TunableExecutor;
   /** Read `INFO memory` and `SLOWLOG GET 128` from it. */
   redis?: RedisFiguresSource;
   thresholds?: Partial<Thresholds>;

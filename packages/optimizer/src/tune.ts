@@ -4,7 +4,7 @@
  * baseline's. Every trial is reported, with why it won or lost.
  */
 import { runWorkload, type AnalysisSnapshot, type WorkloadOptions } from '@stateful-route/analyzer';
-import type { RedisExecutor, ScriptTransport } from '@stateful-route/executor-core';
+import type { ScriptTransport, TunableExecutor } from '@stateful-route/executor-core';
 import { InvalidOptionError } from './errors.js';
 import { overallPercentile, round } from './figures.js';
 
@@ -78,7 +78,7 @@ export interface TuneResult {
 type Sample = Awaited<ReturnType<typeof runWorkload>>;
 
 /** Makes a fresh executor for a trial (closed by `tune` after it). */
-export type ExecutorFactory = () => RedisExecutor | Promise<RedisExecutor>;
+export type ExecutorFactory = () => TunableExecutor | Promise<TunableExecutor>;
 
 /** The configurations tried by default: transport, autopipelining, connections 1/2, near cache. */
 export function defaultCandidates(): TuneConfiguration[] {
@@ -106,7 +106,7 @@ export function labelOf(c: TuneConfiguration): string {
   ].join(', ');
 }
 
-function configurationOf(executor: RedisExecutor): TuneConfiguration {
+function configurationOf(executor: TunableExecutor): TuneConfiguration {
   const d = executor.describe();
   return {
     scriptTransport: d.scriptTransport ?? 'evalsha',
@@ -126,7 +126,7 @@ function same(a: TuneConfiguration, b: TuneConfiguration): boolean {
 }
 
 /** Puts an executor in a configuration with its run-time switches. */
-export async function configure(executor: RedisExecutor, c: TuneConfiguration): Promise<void> {
+export async function configure(executor: TunableExecutor, c: TuneConfiguration): Promise<void> {
   if (c.scriptTransport === 'evalsha') await executor.loadScripts();
   executor.setScriptTransport(c.scriptTransport);
   executor.setAutoPipelining(c.autoPipelining);
@@ -146,7 +146,7 @@ export async function configure(executor: RedisExecutor, c: TuneConfiguration): 
  * @throws SR_OPTIMIZER_INVALID_OPTION for a bad trialMs, warmupMs or p99GuardRatio
  */
 export async function tune(
-  target: RedisExecutor | ExecutorFactory,
+  target: TunableExecutor | ExecutorFactory,
   options: TuneOptions,
 ): Promise<TuneResult> {
   const { trialMs } = options;

@@ -2,7 +2,7 @@
  * `GET /v1/optimizations` (the optimizer's findings, with their evidence) and
  * `POST /v1/optimizations/apply` (carry out the safe actions on the running executor).
  */
-import { RedisExecutor } from '@stateful-route/executor-core';
+import { isTunable } from '@stateful-route/executor-core';
 import { ACTION_IDS, applyActions, type AppliedAction } from '@stateful-route/optimizer';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, READ_ERRORS, WRITE_ERRORS } from '../schemas.js';
@@ -123,7 +123,7 @@ export function registerOptimizationRoutes(app: FastifyInstance, context: Analys
       const findings = await currentFindings(context);
       const only = request.body?.only;
       let applied: AppliedAction[];
-      if (context.executor instanceof RedisExecutor) {
+      if (isTunable(context.executor)) {
         applied = await applyActions(context.executor, findings, only ? { only } : {});
       } else {
         // The memory backend has no client settings to tune.

@@ -10,6 +10,7 @@
  * holds the operations and the run-time switches, which it runs one after the other.
  */
 import { BaseExecutor } from '../base-executor.js';
+import type { ConnectionState } from '../diagnostics.js';
 import { UnsupportedError, ValidationError } from '../errors.js';
 import type {
   ExecutorDescription,
@@ -283,6 +284,11 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
   /** Whether every connection is ready. */
   get connected(): boolean {
     return this.#pool.connected;
+  }
+
+  /** Each connection and its last state. */
+  get connectionStates(): { connection: string; state: ConnectionState }[] {
+    return this.#pool.connections.map(({ label, state }) => ({ connection: label, state }));
   }
 
   /**
