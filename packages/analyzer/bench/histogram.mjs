@@ -1,7 +1,8 @@
 // Cost of recording one latency, side by side in one run: hdr-histogram-js (its JavaScript
-// build, as the analyzer first used it) against the project's own HDR histogram, and the
-// whole per-call recording path of the analyzer. Prints figures; asserts nothing.
-//   pnpm --filter @stateful-route/analyzer build && node packages/analyzer/bench/histogram.mjs
+// build, as the analyzer first used it) against the project's own HDR histogram, and
+// `analyzer.record()` (samples that are not executor calls; executor calls are recorded by the
+// executor's telemetry and read by the analyzer, see harness.mjs). Prints figures; asserts
+// nothing. Part of `pnpm --filter @stateful-route/analyzer bench` (builds first).
 import process from 'node:process';
 import hdr from 'hdr-histogram-js';
 import { createAnalyzer } from '@stateful-route/analyzer';

@@ -1,20 +1,29 @@
 /**
- * The live analyzer: listens to executor-core's diagnostics channels and keeps, per
- * operation, counts, errors by type, an HDR latency histogram (µs) since start, and a
- * sliding window of time slices for the timeline; plus process and Redis figures for the
- * same span. It depends only on executor-core's channel names and types, never on metrics.
+ * The live analyzer: reads what the executors recorded (their `ExecutorTelemetry`, attached
+ * with `{ latency: true }`) and keeps, per operation, counts, errors by type, an HDR latency
+ * histogram (µs) since start, and a sliding window of time slices for the timeline; plus
+ * process and Redis figures for the same span. It does no work per executor call: the
+ * executor records every call once for all its consumers, and the analyzer pulls the
+ * differences once per slice and at every snapshot. It depends only on executor-core's
+ * exports, never on metrics.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { CHANNELS } from '@stateful-route/executor-core';
+import {
+  CHANNELS,
+  ERROR_TYPES as RECORDED_ERROR_TYPES,
+  liveTelemetry,
+} from '@stateful-route/executor-core';
 import type {
   ErrorType,
   ExecutorDescription,
   ExecutorLifecycleMessage,
   ExecutorStats,
-  OperationMessage,
+  ExecutorTelemetry,
+  OperationRecord,
   StatefulExecutor,
+  TelemetryAttachment,
 } from '@stateful-route/executor-core';
 import { InvalidOptionError } from './errors.js';
 import { createHdr, summarize, toCompact, toMicros } from './latency-histogram.js';
@@ -34,9 +43,9 @@ import type {
 /** Options of `createAnalyzer`. */
 export interface AnalyzerOptions {
   /**
-   * Listen only to this executor: its name, or the executor itself (then its `describe()`
-   * fills the provenance and its `stats()` deltas go in `executorStats`). Default: every
-   * executor of the process.
+   * Watch only this executor: its name (every open executor of that name, and those created
+   * later), or the executor itself (then its `describe()` fills the provenance and its
+   * `stats()` deltas go in `executorStats`). Default: every executor of the process.
    */
   executor?: string | StatefulExecutor;
   /** A Redis client (ioredis `Redis` or `Cluster`) to read `INFO` deltas from. */
@@ -73,15 +82,21 @@ export interface SnapshotOptions {
   scope?: 'total' | 'window';
 }
 
-/** A live analyzer. Call `close()` when done: it holds channel subscriptions and timers. */
+/**
+ * A live analyzer. Call `close()` when done: it holds attachments to executors' telemetry,
+ * channel subscriptions and timers.
+ */
 export interface Analyzer {
-  /** The figures so far, with the Redis figures of the last `capture()`. */
+  /** The figures so far (read from the executors now), with the Redis figures of the last `capture()`. */
   snapshot(options?: SnapshotOptions): AnalysisSnapshot;
   /** Reads fresh Redis `INFO` (when a client was given), then returns `snapshot()`. */
   capture(options?: SnapshotOptions): Promise<AnalysisSnapshot>;
   /** Starts a new span: forgets every figure and takes new baselines. */
   reset(): void;
-  /** Unsubscribes and stops the process monitor. Idempotent. */
+  /**
+   * Reads the executors a last time, releases them, unsubscribes and stops the timers and
+   * the process monitor. Idempotent.
+   */
   close(): void;
   /**
    * Times one call of code outside the executor under `name`: success or error, latency,
@@ -90,7 +105,7 @@ export interface Analyzer {
    * const user = await analyzer.analyzeOperation('loadUser', () => db.load(id));
    */
   analyzeOperation<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
-  /** Records one completed call directly (what the channel listener does). */
+  /** Records one completed call that is not an executor call (executor calls are read from the executor). */
   record(sample: OperationSample): void;
 }
 
@@ -114,6 +129,58 @@ interface SliceEntry {
 interface Slice {
   index: number;
   operations: Map<string, SliceEntry>;
+}
+
+/** What one operation record held when the analyzer last read it. */
+interface Reading {
+  calls: number;
+  failures: number;
+  errors: Float64Array;
+  cached: number;
+  sumMs: number;
+  /** A copy of the record's latency histogram; undefined while that was empty. */
+  latency: Hdr | undefined;
+}
+
+/** One executor the analyzer reads. */
+interface Watched {
+  attachment: TelemetryAttachment;
+  /** The last readings, indexed as the telemetry's records. */
+  readings: Reading[];
+}
+
+/**
+ * How often the number of calls in flight is looked at between slice boundaries (a sum of
+ * 14 fields per executor). A pull of the histograms costs more and happens once per slice.
+ */
+const LEVEL_SAMPLE_MS = 100;
+
+/** The "earlier" side of a difference while a record's histogram was still empty. Never written. */
+const EMPTY_LATENCY: Hdr = createHdr(3);
+
+function readingOf(record: OperationRecord): Reading {
+  const latency = record.latency;
+  return {
+    calls: record.calls,
+    failures: record.failures,
+    errors: record.errors.slice(),
+    cached: record.cached,
+    sumMs: record.sumMs,
+    latency: latency && latency.totalCount > 0 ? latency.clone() : undefined,
+  };
+}
+
+/** Makes `reading` hold what `record` holds now (a new baseline), reusing its memory. */
+function rebase(reading: Reading, record: OperationRecord): void {
+  reading.calls = record.calls;
+  reading.failures = record.failures;
+  reading.errors.set(record.errors);
+  reading.cached = record.cached;
+  reading.sumMs = record.sumMs;
+  const latency = record.latency;
+  if (!latency || latency.totalCount === 0) reading.latency?.reset();
+  else if (reading.latency) reading.latency.copyFrom(latency);
+  else reading.latency = latency.clone();
 }
 
 const requireJson = createRequire(import.meta.url);
@@ -160,8 +227,21 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+const inFlightProbes = new WeakMap<Analyzer, () => void>();
+
 /**
- * Creates a live analyzer subscribed to the executor channels of this process.
+ * @internal For `runWorkload`: a function that makes `analyzer` look at the calls in flight
+ * now. The analyzer looks on its timer, but a backend that settles calls in microtasks (the
+ * memory backend) never has one in flight when a timer runs; the workload knows moments when
+ * its calls are. Undefined for an analyzer made elsewhere.
+ */
+export function inFlightProbe(analyzer: Analyzer): (() => void) | undefined {
+  return inFlightProbes.get(analyzer);
+}
+
+/**
+ * Creates a live analyzer reading the telemetry of the executors it watches (see
+ * `AnalyzerOptions.executor`), from now on.
  * @throws SR_ANALYZER_INVALID_OPTION when a window or slice length is not positive, or the
  *   window is shorter than a slice.
  * @example
@@ -188,10 +268,11 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   let operations = new Map<string, OperationTotals>();
   let slices: Slice[] = [];
   const slicePool: Hdr[] = [];
-  let inFlight = 0;
+  /** Calls of `analyzeOperation` in flight (executor calls are read from their records). */
+  let ownInFlight = 0;
   let maxInFlight = 0;
   let busyMs = 0;
-  const started = new WeakSet<object>();
+  const watched = new Map<ExecutorTelemetry, Watched>();
 
   let description: ExecutorDescription | undefined = executorInstance?.describe();
   let readStats: (() => ExecutorStats) | undefined = executorInstance
@@ -218,8 +299,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     return createHdr(2);
   };
 
-  const currentSlice = (at: number): Slice => {
-    const index = Math.max(0, Math.floor((at - startMs) / sliceMs));
+  const sliceAt = (index: number): Slice => {
     const last = slices[slices.length - 1];
     if (last && last.index === index) return last;
     if (last && last.index > index) {
@@ -238,9 +318,16 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     return slice;
   };
 
-  const record = (sample: OperationSample): void => {
-    const us = toMicros(sample.durationMs);
-    let totals = operations.get(sample.operation);
+  /** The slice a sample completed at `at` belongs to: [start, end). */
+  const sliceIndexAt = (at: number): number => Math.max(0, Math.floor((at - startMs) / sliceMs));
+  /**
+   * The slice of what was recorded up to `at`: (start, end], so that a read exactly at a
+   * boundary (as a snapshot's end may be) goes to the slice that ends there.
+   */
+  const readIndexAt = (at: number): number => Math.max(0, Math.ceil((at - startMs) / sliceMs) - 1);
+
+  const totalsOf = (name: string): OperationTotals => {
+    let totals = operations.get(name);
     if (!totals) {
       totals = {
         histogram: createHdr(3),
@@ -251,8 +338,28 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
         allocationCalls: 0,
         allocationBytes: 0,
       };
-      operations.set(sample.operation, totals);
+      operations.set(name, totals);
     }
+    return totals;
+  };
+
+  const entryOf = (slice: Slice, name: string): SliceEntry => {
+    let entry = slice.operations.get(name);
+    if (!entry) {
+      entry = {
+        histogram: takeSliceHistogram(),
+        count: 0,
+        errors: 0,
+        errorsByType: emptyErrorsByType(),
+      };
+      slice.operations.set(name, entry);
+    }
+    return entry;
+  };
+
+  const record = (sample: OperationSample): void => {
+    const us = toMicros(sample.durationMs);
+    const totals = totalsOf(sample.operation);
     totals.histogram.record(us);
     totals.count += 1;
     if (sample.errorType) {
@@ -266,17 +373,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     }
     busyMs += Math.max(0, sample.durationMs);
 
-    const slice = currentSlice(now());
-    let entry = slice.operations.get(sample.operation);
-    if (!entry) {
-      entry = {
-        histogram: takeSliceHistogram(),
-        count: 0,
-        errors: 0,
-        errorsByType: emptyErrorsByType(),
-      };
-      slice.operations.set(sample.operation, entry);
-    }
+    const entry = entryOf(sliceAt(sliceIndexAt(now())), sample.operation);
     entry.histogram.record(us);
     entry.count += 1;
     if (sample.errorType) {
@@ -285,53 +382,140 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     }
   };
 
-  const matches = (message: OperationMessage): boolean =>
-    executorName === undefined || message.executor === executorName;
+  /**
+   * Adds what one executor recorded since the last reading to the totals and to slice
+   * `index`, and returns its calls in flight now.
+   */
+  const pullFrom = (telemetry: ExecutorTelemetry, readings: Reading[], index: number): number => {
+    let level = 0;
+    const records = telemetry.records;
+    for (let i = 0; i < records.length; i += 1) {
+      const current = records[i]!;
+      const seen = readings[i]!;
+      level += current.inFlight;
+      const calls = current.calls - seen.calls;
+      // Nothing settled: leave the rest (a near-cache hit marked by a call still in flight)
+      // for the next read.
+      if (calls <= 0) continue;
+      const name = current.operation;
+      const totals = totalsOf(name);
+      const entry = entryOf(sliceAt(index), name);
+      totals.count += calls;
+      entry.count += calls;
+      const failures = current.failures - seen.failures;
+      if (failures > 0) {
+        totals.errors += failures;
+        entry.errors += failures;
+        for (let k = 0; k < RECORDED_ERROR_TYPES.length; k += 1) {
+          const n = current.errors[k]! - seen.errors[k]!;
+          if (n <= 0) continue;
+          const type = RECORDED_ERROR_TYPES[k]!;
+          totals.errorsByType[type] += n;
+          entry.errorsByType[type] += n;
+        }
+        seen.errors.set(current.errors);
+      }
+      totals.cached += current.cached - seen.cached;
+      busyMs += Math.max(0, current.sumMs - seen.sumMs);
+      const latency = current.latency;
+      if (latency && latency.totalCount !== (seen.latency?.totalCount ?? 0)) {
+        const earlier = seen.latency ?? EMPTY_LATENCY;
+        totals.histogram.addDifference(latency, earlier);
+        entry.histogram.addDifference(latency, earlier);
+        if (seen.latency) seen.latency.copyFrom(latency);
+        else seen.latency = latency.clone();
+      }
+      seen.calls = current.calls;
+      seen.failures = current.failures;
+      seen.cached = current.cached;
+      seen.sumMs = current.sumMs;
+    }
+    return level;
+  };
 
-  const onStart = (raw: unknown): void => {
-    const message = raw as OperationMessage;
-    if (!matches(message)) return;
-    started.add(message);
-    inFlight += 1;
-    if (inFlight > maxInFlight) maxInFlight = inFlight;
+  const levelOf = (telemetry: ExecutorTelemetry): number => {
+    let level = 0;
+    for (const current of telemetry.records) level += current.inFlight;
+    return level;
   };
-  const onAsyncEnd = (raw: unknown): void => {
-    const message = raw as OperationMessage;
-    if (!matches(message)) return;
-    // Calls that started before the analyzer subscribed are timed but not counted in flight.
-    if (started.delete(message)) inFlight = Math.max(0, inFlight - 1);
-    record({
-      operation: message.operation,
-      durationMs: message.duration,
-      ...(message.errorType ? { errorType: message.errorType } : {}),
-      cached: message.cached,
-    });
+
+  /**
+   * Looks at every watched executor: the calls in flight (for `maxInFlight`) and, given a
+   * slice index, what was recorded since the last pull, into that slice.
+   */
+  const look = (index: number | undefined): void => {
+    let level = ownInFlight;
+    for (const [telemetry, { readings }] of watched) {
+      level += index === undefined ? levelOf(telemetry) : pullFrom(telemetry, readings, index);
+    }
+    if (level > maxInFlight) maxInFlight = level;
   };
-  const noop = (): void => {};
-  const handlers = {
-    start: onStart,
-    end: noop,
-    asyncStart: noop,
-    asyncEnd: onAsyncEnd,
-    error: noop,
+
+  let closed = false;
+
+  const watch = (telemetry: ExecutorTelemetry): void => {
+    if (closed || watched.has(telemetry)) return;
+    // Attach first: it creates the latency histograms the baseline copies.
+    const attachment = telemetry.attach({ latency: true });
+    watched.set(telemetry, { attachment, readings: telemetry.records.map(readingOf) });
   };
-  const tracing = diagnostics.tracingChannel(CHANNELS.operation);
-  tracing.subscribe(handlers);
+
+  const unwatch = (telemetry: ExecutorTelemetry, index: number): void => {
+    const entry = watched.get(telemetry);
+    if (!entry) return;
+    pullFrom(telemetry, entry.readings, index);
+    entry.attachment.release();
+    watched.delete(telemetry);
+  };
+
+  const wanted = (name: string): boolean => executorName === undefined || name === executorName;
+
+  if (executorInstance) watch(executorInstance.telemetry);
+  else for (const telemetry of liveTelemetry()) if (wanted(telemetry.executor)) watch(telemetry);
 
   const onCreate = (raw: unknown): void => {
     const message = raw as ExecutorLifecycleMessage;
-    if (executorName === undefined || message.executor !== executorName) return;
+    // Given an instance, the analyzer watches that one executor only.
+    if (executorInstance || !wanted(message.executor)) return;
+    // A message from an executor-core without telemetry carries none.
+    if ((message.telemetry as ExecutorTelemetry | undefined) !== undefined) {
+      watch(message.telemetry);
+    }
+    if (executorName === undefined) return;
     // An executor created after the analyzer: its counters start at zero.
     description = message.description;
     readStats = message.stats;
     statsBaseline = { ...ZERO_STATS };
   };
+  const onClose = (raw: unknown): void => {
+    const message = raw as ExecutorLifecycleMessage;
+    unwatch(message.telemetry, readIndexAt(now()));
+  };
   diagnostics.subscribe(CHANNELS.create, onCreate);
+  diagnostics.subscribe(CHANNELS.close, onClose);
 
-  let closed = false;
+  // The slice timer pulls the histograms once per slice, a little after each boundary, and
+  // looks at the calls in flight every LEVEL_SAMPLE_MS in between. Unref'd: it never keeps
+  // a process alive.
+  let timer: NodeJS.Timeout | undefined;
+  let timerSlice = 0;
+  const schedule = (): void => {
+    const elapsed = Math.max(0, now() - startMs);
+    timerSlice = Math.floor(elapsed / sliceMs);
+    const toBoundary = Math.ceil((timerSlice + 1) * sliceMs - elapsed);
+    timer = setTimeout(onTimer, Math.max(1, Math.min(LEVEL_SAMPLE_MS, toBoundary)));
+    timer.unref();
+  };
+  const onTimer = (): void => {
+    // Past a boundary, what was recorded since the last pull belongs to the slice that ended.
+    look(sliceIndexAt(now()) > timerSlice ? timerSlice : undefined);
+    schedule();
+  };
+  schedule();
 
   const snapshot = (snapshotOptions: SnapshotOptions = {}): AnalysisSnapshot => {
     const endMs = now();
+    look(readIndexAt(endMs));
     const scope = snapshotOptions.scope ?? 'total';
     const elapsedMs = Math.max(0, endMs - startMs);
     // A span ending exactly on a slice boundary has no part of the next slice.
@@ -465,25 +649,38 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       }
       slices = [];
       operations = new Map();
-      maxInFlight = inFlight;
+      // New baselines: the span starts now, calls already recorded stay out of it.
+      let level = ownInFlight;
+      for (const [telemetry, { readings }] of watched) {
+        telemetry.records.forEach((current, i) => rebase(readings[i]!, current));
+        level += levelOf(telemetry);
+      }
+      maxInFlight = level;
       busyMs = 0;
       statsBaseline = readStats?.();
       processMonitor?.reset();
       redisFigures = undefined;
       redisBaseline = readRedis();
+      if (!closed) {
+        clearTimeout(timer);
+        schedule();
+      }
     },
     close(): void {
       if (closed) return;
+      const index = readIndexAt(now());
+      for (const telemetry of [...watched.keys()]) unwatch(telemetry, index);
       closed = true;
-      tracing.unsubscribe(handlers);
+      clearTimeout(timer);
       diagnostics.unsubscribe(CHANNELS.create, onCreate);
+      diagnostics.unsubscribe(CHANNELS.close, onClose);
       processMonitor?.stop();
     },
     async analyzeOperation<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
       const heapBefore = process.memoryUsage().heapUsed;
       const startedAt = performance.now();
-      inFlight += 1;
-      if (inFlight > maxInFlight) maxInFlight = inFlight;
+      ownInFlight += 1;
+      if (ownInFlight > maxInFlight) maxInFlight = ownInFlight;
       let errorType: ErrorType | undefined;
       try {
         return await fn();
@@ -492,7 +689,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
         throw error;
       } finally {
         const durationMs = performance.now() - startedAt;
-        inFlight = Math.max(0, inFlight - 1);
+        ownInFlight = Math.max(0, ownInFlight - 1);
         // Signed on purpose: a GC during the call makes it negative, which is information,
         // where an unsigned subtraction would wrap to a huge number.
         const allocatedBytes = process.memoryUsage().heapUsed - heapBefore;
@@ -506,6 +703,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
     },
     record,
   };
+  inFlightProbes.set(analyzer, () => look(undefined));
   return analyzer;
 }
 

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OPERATIONS } from '@stateful-route/executor-core';
 import type { OperationName, StatefulExecutor } from '@stateful-route/executor-core';
-import { createAnalyzer } from './analyzer.js';
+import { createAnalyzer, inFlightProbe } from './analyzer.js';
 import type { Analyzer } from './analyzer.js';
 import { InvalidOptionError } from './errors.js';
 import type { RedisInfoSource } from './redis-info.js';
@@ -93,6 +93,15 @@ export interface WorkloadResult {
 
 /** How long a worker may run without letting timers and I/O in. */
 const YIELD_EVERY_MS = 10;
+/**
+ * The checks that are not made on every call run once every 64 (a mask, 2^n - 1): the clock
+ * read that decides a yield, the analyzer's look at the calls in flight.
+ */
+const EVERY_64 = 63;
+/** Uid strings kept once built (`u-0`...); a larger key space builds the rest per call. */
+const UID_CACHE = 1 << 20;
+/** The longest delay a Node timer takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** mulberry32: a tiny, fast PRNG with a 32-bit state; plenty for picking keys. */
 function createRandom(seed: number): () => number {
@@ -177,19 +186,49 @@ export async function runWorkload(
     options.analyzer ??
     createAnalyzer({ executor, ...(options.redis ? { redis: options.redis } : {}) });
 
+  // The harness's own work per call is kept small, since it is paid on top of what it
+  // measures: the executor's telemetry already times every call (the analyzer reads it), so
+  // no clock is read per call here, and the strings a call needs are built once.
+  const states = Array.from({ length: 100 }, (_, load) => `{"load":${load},"routable":1}`);
+  const workloadState = `{"replicas":${pods}}`;
+  // Built on first use (a large key space is not built up front), kept up to UID_CACHE.
+  const uidNames = new Array<string | undefined>(Math.min(uids, UID_CACHE));
+  const uidOf = (n: number): string =>
+    n < uidNames.length ? (uidNames[n] ??= `u-${n}`) : `u-${n}`;
+  const last = names.length - 1;
+
+  // Once every 64 calls, right after issuing one: a moment when this run's calls are in
+  // flight, even on a backend that settles them in microtasks.
+  const probe = inFlightProbe(analyzer);
+  let issued = 0;
+
   let completed = 0;
   let failed = 0;
+  let stop = options.signal?.aborted === true;
   const startedAt = performance.now();
   const deadline = startedAt + options.durationMs;
-  const stopped = (): boolean => performance.now() >= deadline || options.signal?.aborted === true;
+  // Workers only read a flag. It is set by a timer, and by the clock read once every 64
+  // calls below (a backend that settles in microtasks lets timers in only when it yields).
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const checkDeadline = (): void => {
+    const left = deadline - performance.now();
+    if (left <= 0) stop = true;
+    else deadlineTimer = setTimeout(checkDeadline, Math.min(Math.ceil(left), MAX_TIMER_MS));
+  };
+  checkDeadline();
+  const onAbort = (): void => {
+    stop = true;
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const call = (random: () => number): Promise<unknown> => {
     const r = random();
     let index = 0;
-    while (index < cumulative.length - 1 && r >= (cumulative[index] ?? 1)) index += 1;
-    const operation = names[index] ?? 'getServiceState';
-    const service = serviceNames[Math.floor(random() * services)] ?? 'svc-0';
-    const uid = `u-${Math.floor(random() * uids)}`;
+    while (index < last && r >= cumulative[index]!) index += 1;
+    const operation = names[index]!;
+    const service = serviceNames[Math.floor(random() * services)]!;
+    // Drawn for every call, used by some: each worker's sequence stays that of its seed.
+    const uidIndex = Math.floor(random() * uids);
     const pod = Math.floor(random() * pods);
     switch (operation) {
       case 'setServiceState':
@@ -197,41 +236,42 @@ export async function runWorkload(
           namespace,
           service,
           pod,
-          `{"load":${Math.floor(random() * 100)},"routable":1}`,
+          states[Math.floor(random() * 100)]!,
         );
       case 'getServiceState':
         return executor.getServiceState(namespace, service);
       case 'setWorkloadState':
-        return executor.setWorkloadState(namespace, service, `{"replicas":${pods}}`);
+        return executor.setWorkloadState(namespace, service, workloadState);
       case 'getWorkloadState':
         return executor.getWorkloadState(namespace, service);
       case 'getWorkloadStateBatch':
         return executor.getWorkloadStateBatch(namespace, serviceNames);
       case 'setLinkedPod':
-        return executor.setLinkedPod(namespace, uid, service, pod, 300);
+        return executor.setLinkedPod(namespace, uidOf(uidIndex), service, pod, 300);
       case 'trySetLinkedPod':
-        return executor.trySetLinkedPod(namespace, uid, service, pod, -1);
+        return executor.trySetLinkedPod(namespace, uidOf(uidIndex), service, pod, -1);
       case 'setLinkedPodIfAbsent':
-        return executor.setLinkedPodIfAbsent(namespace, uid, service, pod, 300);
+        return executor.setLinkedPodIfAbsent(namespace, uidOf(uidIndex), service, pod, 300);
       case 'getLinkedPod':
-        return executor.getLinkedPod(namespace, uid, service);
+        return executor.getLinkedPod(namespace, uidOf(uidIndex), service);
       case 'getLinkedPodIfPersist':
-        return executor.getLinkedPodIfPersist(namespace, uid, service);
+        return executor.getLinkedPodIfPersist(namespace, uidOf(uidIndex), service);
       case 'batchGetLinkedPod': {
-        const batch = Array.from({ length: 16 }, () => `u-${Math.floor(random() * uids)}`);
+        const batch = Array.from({ length: 16 }, () => uidOf(Math.floor(random() * uids)));
         return executor.batchGetLinkedPod(namespace, batch, service);
       }
       case 'removeLinkedPod':
-        return executor.removeLinkedPod(namespace, uid, service, 0);
+        return executor.removeLinkedPod(namespace, uidOf(uidIndex), service, 0);
       case 'removeLinkedPodWithId':
-        return executor.removeLinkedPodWithId(namespace, uid, service, 0, pod);
+        return executor.removeLinkedPodWithId(namespace, uidOf(uidIndex), service, 0, pod);
       case 'getLinkService':
-        return executor.getLinkService(namespace, uid);
+        return executor.getLinkService(namespace, uidOf(uidIndex));
     }
   };
 
   // An in-memory backend, or one that fails fast, settles in microtasks only, which would
-  // starve timers (progress, abort, the caller's own). Every worker waits on ONE shared
+  // starve timers (progress, abort, the caller's own). Once every 64 calls the clock says
+  // whether the run is over or YIELD_EVERY_MS went by; then every worker waits on ONE shared
   // setImmediate: if each yielded on its own, every resumed worker would run its own 10 ms
   // of microtasks inside the same check phase and timers would wait 64 times as long.
   let lastYield = performance.now();
@@ -245,15 +285,21 @@ export async function runWorkload(
   const worker = async (index: number): Promise<void> => {
     // Distinct, reproducible streams per worker.
     const random = createRandom((seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0);
-    while (!stopped()) {
+    while (!stop) {
       try {
-        await call(random);
-        completed += 1;
+        const pending = call(random);
+        if ((++issued & EVERY_64) === 0) probe?.();
+        await pending;
       } catch {
-        completed += 1;
         failed += 1;
       }
-      if (performance.now() - lastYield > YIELD_EVERY_MS) await pause();
+      completed += 1;
+      if (gate !== undefined) await gate;
+      else if ((completed & EVERY_64) === 0) {
+        const at = performance.now();
+        if (at >= deadline) stop = true;
+        else if (at - lastYield > YIELD_EVERY_MS) await pause();
+      }
     }
   };
 
@@ -268,6 +314,8 @@ export async function runWorkload(
     await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    clearTimeout(deadlineTimer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   const elapsedMs = performance.now() - startedAt;
   report();

@@ -1,29 +1,74 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, expect, test, vi } from 'vitest';
-import { CHANNELS, OperationMessage } from '@stateful-route/executor-core';
-import type { ErrorType, OperationName } from '@stateful-route/executor-core';
+import {
+  CHANNELS,
+  ErrorCodes,
+  ExecutorTelemetry,
+  StatefulRouteError,
+  type ErrorCode,
+  type ErrorType,
+  type ExecutorLifecycleMessage,
+  type OperationName,
+  type OperationRecord,
+} from '@stateful-route/executor-core';
 import { createAnalyzer, InvalidOptionError } from '@stateful-route/analyzer';
 import type { Analyzer } from '@stateful-route/analyzer';
 
-// A fake publisher: OperationMessage objects on the executor's real tracing channel, with
-// durations chosen by the test, as executor-core publishes them.
-const channel = diagnostics.tracingChannel(CHANNELS.operation);
+// A fake executor: an ExecutorTelemetry announced on the real create channel, as
+// executor-core announces a new executor, recording calls with durations chosen by the test
+// the way the executor's own recording path does (in flight, then settle).
+const executors = new Map<string, ExecutorTelemetry>();
 
-function begin(operation: OperationName, executor = 'fake'): OperationMessage {
-  const message = new OperationMessage(operation, executor, 'redis', 1);
-  channel.start.publish(message);
-  channel.end.publish(message);
-  return message;
+function fakeExecutor(name: string): ExecutorTelemetry {
+  const telemetry = new ExecutorTelemetry(name);
+  const message: ExecutorLifecycleMessage = {
+    executor: name,
+    description: {
+      name,
+      backend: 'redis',
+      topology: 'standalone',
+      scriptTransport: 'evalsha',
+      autoPipelining: false,
+      connections: 1,
+      nearCache: null,
+    },
+    stats: () => ({
+      scriptCallsBySha: 0,
+      scriptCallsByText: 0,
+      noscriptReloads: 0,
+      scriptsLoaded: 0,
+      nearCacheHits: 0,
+      nearCacheMisses: 0,
+      nearCacheInvalidations: 0,
+      reconnects: 0,
+    }),
+    telemetry,
+  };
+  diagnostics.channel(CHANNELS.create).publish(message);
+  executors.set(name, telemetry);
+  return telemetry;
 }
 
-function settle(message: OperationMessage, durationMs: number, errorType?: ErrorType): void {
-  message.duration = durationMs;
-  if (errorType) {
-    message.errorType = errorType;
-    channel.error.publish(message);
-  }
-  channel.asyncStart.publish(message);
-  channel.asyncEnd.publish(message);
+const CODE_OF: Record<ErrorType, ErrorCode> = {
+  validation: ErrorCodes.VALIDATION,
+  connection: ErrorCodes.CONNECTION,
+  timeout: ErrorCodes.TIMEOUT,
+  script: ErrorCodes.SCRIPT,
+  cluster: ErrorCodes.CLUSTER,
+  other: ErrorCodes.COMMAND,
+};
+
+function begin(operation: OperationName, executor = 'fake'): OperationRecord {
+  const telemetry = executors.get(executor) ?? fakeExecutor(executor);
+  const record = telemetry.record(operation);
+  record.inFlight += 1;
+  return record;
+}
+
+function settle(record: OperationRecord, durationMs: number, errorType?: ErrorType): void {
+  const telemetry = [...executors.values()].find((t) => t.records.includes(record))!;
+  const error = errorType ? new StatefulRouteError(CODE_OF[errorType], 'fake') : undefined;
+  telemetry.settle(record, durationMs, error !== undefined, error);
 }
 
 function publish(operation: OperationName, durationMs: number, errorType?: ErrorType): void {
@@ -39,11 +84,14 @@ function near(actual: number | undefined, expected: number): void {
 const open: Analyzer[] = [];
 afterEach(() => {
   for (const analyzer of open.splice(0)) analyzer.close();
+  executors.clear();
 });
 
 function analyzer(now: () => number, options: { windowSeconds?: number } = {}): Analyzer {
   const created = createAnalyzer({ executor: 'fake', now, processMetrics: false, ...options });
   open.push(created);
+  // Created after the analyzer, as an executor announced later is.
+  fakeExecutor('fake');
   return created;
 }
 
@@ -87,6 +135,8 @@ test('errors by type, other executors ignored, calls in flight', () => {
   publish('getLinkedPod', 2);
   settle(begin('getLinkedPod', 'someone-else'), 5);
   const inFlight = [begin('setServiceState'), begin('setServiceState'), begin('setServiceState')];
+  // The analyzer sees the calls in flight when it reads the executor (here, a snapshot).
+  a.snapshot();
   for (const message of inFlight) settle(message, 4);
   const snap = a.snapshot();
   const op = snap.operations.getLinkedPod!;
@@ -108,9 +158,13 @@ test('errors by type, other executors ignored, calls in flight', () => {
 test('timeline slices and the sliding window', () => {
   let clock = 0;
   const a = analyzer(() => clock, { windowSeconds: 5 });
+  // The analyzer reads the executor at each slice (a timer on the real clock) and at each
+  // snapshot: with an injected clock, a snapshot before the clock moves reads the slice.
   for (let i = 0; i < 10; i += 1) publish('getServiceState', 1); // slice 0
+  a.snapshot();
   clock = 1500;
   for (let i = 0; i < 20; i += 1) publish('getServiceState', 2); // slice 1
+  a.snapshot();
   clock = 7200;
   for (let i = 0; i < 4; i += 1) publish('getServiceState', 8); // slice 7
   publish('getServiceState', 8, 'other');
