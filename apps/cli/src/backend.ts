@@ -4,7 +4,7 @@
  * which one they hold; results and error codes are the same.
  */
 import {
-  createMemoryExecutor,
+  OPERATION_CHECKS as CHECKS,
   createRedisExecutor,
   OPERATIONS,
   type OperationName,
@@ -83,26 +83,25 @@ interface LinkReply {
 }
 
 /**
- * The server's `/v1` routes as a backend. Every call first runs on a throwaway in-memory
- * executor: executor-core applies the contract's input rules there before any I/O, so bad
- * input is refused here with the same `SR_VALIDATION` error (field and rule) as on a direct
- * target, and an id the URL could not even carry (an empty one) never reaches the network.
+ * The server's `/v1` routes as a backend. Every call first runs executor-core's own checks
+ * of the operation's arguments (`OPERATION_CHECKS`) before any I/O, so bad input is refused
+ * here with the same `SR_VALIDATION` error (field and rule) as on a direct target, and an id
+ * the URL could not even carry (an empty one) never reaches the network.
  */
 export class HttpBackend implements Backend {
   readonly kind = 'server' as const;
   readonly #client: ServerClient;
-  readonly #check: StatefulExecutor = createMemoryExecutor({ name: 'cli-validation' });
 
   constructor(client: ServerClient) {
     this.#client = client;
   }
 
   async close(): Promise<void> {
-    await this.#check.close();
+    // Nothing to release: the HTTP client holds no connection between requests.
   }
 
   async setServiceState(ns: string, svc: string, podId: number, state: string): Promise<void> {
-    await this.#check.setServiceState(ns, svc, podId, state);
+    CHECKS.setServiceState(ns, svc, podId, state);
     await this.#client.json(
       `/v1/namespaces/${path(ns)}/services/${path(svc)}/pods/${podId}/state`,
       {
@@ -113,7 +112,7 @@ export class HttpBackend implements Backend {
   }
 
   async getServiceState(ns: string, svc: string): Promise<Record<number, string>> {
-    await this.#check.getServiceState(ns, svc);
+    CHECKS.getServiceState(ns, svc);
     const reply = await this.#client.json<{ pods: Record<string, string> }>(
       `/v1/namespaces/${path(ns)}/services/${path(svc)}/pods`,
     );
@@ -121,7 +120,7 @@ export class HttpBackend implements Backend {
   }
 
   async setWorkloadState(ns: string, svc: string, state: string): Promise<void> {
-    await this.#check.setWorkloadState(ns, svc, state);
+    CHECKS.setWorkloadState(ns, svc, state);
     await this.#client.json(`/v1/namespaces/${path(ns)}/services/${path(svc)}/workload`, {
       method: 'PUT',
       body: { state },
@@ -129,7 +128,7 @@ export class HttpBackend implements Backend {
   }
 
   async getWorkloadState(ns: string, svc: string): Promise<string | null> {
-    await this.#check.getWorkloadState(ns, svc);
+    CHECKS.getWorkloadState(ns, svc);
     const reply = await this.#client.json<{ state: string | null }>(
       `/v1/namespaces/${path(ns)}/services/${path(svc)}/workload`,
     );
@@ -140,7 +139,7 @@ export class HttpBackend implements Backend {
     ns: string,
     services: readonly string[],
   ): Promise<Record<string, string>> {
-    await this.#check.getWorkloadStateBatch(ns, services);
+    CHECKS.getWorkloadStateBatch(ns, services);
     if (services.length === 0) return {};
     const reply = await this.#client.json<{ states: Record<string, string> }>(
       `/v1/namespaces/${path(ns)}/workloads/query`,
@@ -173,7 +172,7 @@ export class HttpBackend implements Backend {
     podId: number,
     persistSeconds: number,
   ): Promise<number> {
-    await this.#check.setLinkedPod(ns, uid, svc, podId, persistSeconds);
+    CHECKS.setLinkedPod(ns, uid, svc, podId, persistSeconds);
     const reply = await this.#link('set', ns, uid, svc, podId, persistSeconds);
     return expectNumber(reply.previous, 'previous');
   }
@@ -185,7 +184,7 @@ export class HttpBackend implements Backend {
     podId: number,
     persistSeconds: number,
   ): Promise<TrySetResult> {
-    await this.#check.trySetLinkedPod(ns, uid, svc, podId, persistSeconds);
+    CHECKS.trySetLinkedPod(ns, uid, svc, podId, persistSeconds);
     const reply = await this.#link('try', ns, uid, svc, podId, persistSeconds);
     return {
       linked: reply.linked === true,
@@ -201,7 +200,7 @@ export class HttpBackend implements Backend {
     podId: number,
     persistSeconds: number,
   ): Promise<number> {
-    await this.#check.setLinkedPodIfAbsent(ns, uid, svc, podId, persistSeconds);
+    CHECKS.setLinkedPodIfAbsent(ns, uid, svc, podId, persistSeconds);
     const reply = await this.#link('if-absent', ns, uid, svc, podId, persistSeconds);
     return expectNumber(reply.podId, 'podId');
   }
@@ -215,12 +214,12 @@ export class HttpBackend implements Backend {
   }
 
   async getLinkedPod(ns: string, uid: string, svc: string): Promise<number> {
-    await this.#check.getLinkedPod(ns, uid, svc);
+    CHECKS.getLinkedPod(ns, uid, svc);
     return this.#getLink(ns, uid, svc, false);
   }
 
   async getLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number> {
-    await this.#check.getLinkedPodIfPersist(ns, uid, svc);
+    CHECKS.getLinkedPodIfPersist(ns, uid, svc);
     return this.#getLink(ns, uid, svc, true);
   }
 
@@ -229,7 +228,7 @@ export class HttpBackend implements Backend {
     uids: readonly string[],
     svc: string,
   ): Promise<Record<number, string[]>> {
-    await this.#check.batchGetLinkedPod(ns, uids, svc);
+    CHECKS.batchGetLinkedPod(ns, uids, svc);
     if (uids.length === 0) return {};
     const reply = await this.#client.json<{ pods: Record<string, string[]> }>(
       `/v1/namespaces/${path(ns)}/services/${path(svc)}/links/query`,
@@ -244,7 +243,7 @@ export class HttpBackend implements Backend {
     svc: string,
     keepSeconds: number,
   ): Promise<boolean> {
-    await this.#check.removeLinkedPod(ns, uid, svc, keepSeconds);
+    CHECKS.removeLinkedPod(ns, uid, svc, keepSeconds);
     const reply = await this.#client.json<{ removed: boolean }>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
       { method: 'DELETE', query: { keepSeconds } },
@@ -259,7 +258,7 @@ export class HttpBackend implements Backend {
     keepSeconds: number,
     podId: number,
   ): Promise<boolean> {
-    await this.#check.removeLinkedPodWithId(ns, uid, svc, keepSeconds, podId);
+    CHECKS.removeLinkedPodWithId(ns, uid, svc, keepSeconds, podId);
     const reply = await this.#client.json<{ removed: boolean }>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
       { method: 'DELETE', query: { keepSeconds, podId } },
@@ -268,7 +267,7 @@ export class HttpBackend implements Backend {
   }
 
   async getLinkService(ns: string, uid: string): Promise<Record<string, number>> {
-    await this.#check.getLinkService(ns, uid);
+    CHECKS.getLinkService(ns, uid);
     const reply = await this.#client.json<{ links: Record<string, number> }>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links`,
     );

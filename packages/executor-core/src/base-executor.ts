@@ -21,16 +21,7 @@ import type {
   StatefulExecutor,
   TrySetResult,
 } from './executor.js';
-import {
-  checkId,
-  checkIdList,
-  checkKeepSeconds,
-  checkNamespace,
-  checkPersistSeconds,
-  checkPodId,
-  checkState,
-  checkWorkloadState,
-} from './validation.js';
+import { OPERATION_CHECKS as CHECKS } from './operation-checks.js';
 import {
   ExecutorTelemetry,
   registerTelemetry,
@@ -120,10 +111,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
     return this.run('setServiceState', 1, () => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkId(service, 'service');
-      checkPodId(podId);
-      checkState(state);
+      CHECKS.setServiceState(namespace, service, podId, state);
       return this.doSetServiceState(namespace, service, podId, state);
     });
   }
@@ -131,8 +119,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getServiceState(namespace: string, service: string): Promise<Record<number, string>> {
     return this.run('getServiceState', 1, (hit) => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkId(service, 'service');
+      CHECKS.getServiceState(namespace, service);
       return this.doGetServiceState(namespace, service, hit);
     });
   }
@@ -140,9 +127,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   setWorkloadState(namespace: string, service: string, state: string): Promise<void> {
     return this.run('setWorkloadState', 1, () => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkId(service, 'service');
-      checkWorkloadState(state);
+      CHECKS.setWorkloadState(namespace, service, state);
       return this.doSetWorkloadState(namespace, service, state);
     });
   }
@@ -150,8 +135,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getWorkloadState(namespace: string, service: string): Promise<string | null> {
     return this.run('getWorkloadState', 1, (hit) => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkId(service, 'service');
+      CHECKS.getWorkloadState(namespace, service);
       return this.doGetWorkloadState(namespace, service, hit);
     });
   }
@@ -162,8 +146,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   ): Promise<Record<string, string>> {
     return this.run('getWorkloadStateBatch', Array.isArray(services) ? services.length : 0, () => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkIdList(services, 'services');
+      CHECKS.getWorkloadStateBatch(namespace, services);
       if (services.length === 0)
         return Promise.resolve(Object.create(null) as Record<string, string>);
       return this.doGetWorkloadStateBatch(namespace, services);
@@ -178,7 +161,8 @@ export abstract class BaseExecutor implements StatefulExecutor {
     persistSeconds: number,
   ): Promise<number> {
     return this.run('setLinkedPod', 1, () => {
-      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      this.assertOpen();
+      CHECKS.setLinkedPod(namespace, uid, service, podId, persistSeconds);
       return this.doSetLinkedPod(namespace, uid, service, podId, persistSeconds);
     });
   }
@@ -191,7 +175,8 @@ export abstract class BaseExecutor implements StatefulExecutor {
     persistSeconds: number,
   ): Promise<TrySetResult> {
     return this.run('trySetLinkedPod', 1, () => {
-      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      this.assertOpen();
+      CHECKS.trySetLinkedPod(namespace, uid, service, podId, persistSeconds);
       return this.doTrySetLinkedPod(namespace, uid, service, podId, persistSeconds);
     });
   }
@@ -204,21 +189,24 @@ export abstract class BaseExecutor implements StatefulExecutor {
     persistSeconds: number,
   ): Promise<number> {
     return this.run('setLinkedPodIfAbsent', 1, () => {
-      this.checkLinkWrite(namespace, uid, service, podId, persistSeconds);
+      this.assertOpen();
+      CHECKS.setLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
       return this.doSetLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
     });
   }
 
   getLinkedPod(namespace: string, uid: string, service: string): Promise<number> {
     return this.run('getLinkedPod', 1, () => {
-      this.checkLink(namespace, uid, service);
+      this.assertOpen();
+      CHECKS.getLinkedPod(namespace, uid, service);
       return this.doGetLinkedPod(namespace, uid, service);
     });
   }
 
   getLinkedPodIfPersist(namespace: string, uid: string, service: string): Promise<number> {
     return this.run('getLinkedPodIfPersist', 1, () => {
-      this.checkLink(namespace, uid, service);
+      this.assertOpen();
+      CHECKS.getLinkedPodIfPersist(namespace, uid, service);
       return this.doGetLinkedPodIfPersist(namespace, uid, service);
     });
   }
@@ -230,9 +218,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   ): Promise<Record<number, string[]>> {
     return this.run('batchGetLinkedPod', Array.isArray(uids) ? uids.length : 0, () => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkIdList(uids, 'uids');
-      checkId(service, 'service');
+      CHECKS.batchGetLinkedPod(namespace, uids, service);
       if (uids.length === 0)
         return Promise.resolve(Object.create(null) as Record<number, string[]>);
       return this.doBatchGetLinkedPod(namespace, uids, service);
@@ -246,8 +232,8 @@ export abstract class BaseExecutor implements StatefulExecutor {
     keepSeconds: number,
   ): Promise<boolean> {
     return this.run('removeLinkedPod', 1, () => {
-      this.checkLink(namespace, uid, service);
-      checkKeepSeconds(keepSeconds);
+      this.assertOpen();
+      CHECKS.removeLinkedPod(namespace, uid, service, keepSeconds);
       return this.doRemoveLinkedPod(namespace, uid, service);
     });
   }
@@ -260,9 +246,8 @@ export abstract class BaseExecutor implements StatefulExecutor {
     podId: number,
   ): Promise<boolean> {
     return this.run('removeLinkedPodWithId', 1, () => {
-      this.checkLink(namespace, uid, service);
-      checkKeepSeconds(keepSeconds);
-      checkPodId(podId);
+      this.assertOpen();
+      CHECKS.removeLinkedPodWithId(namespace, uid, service, keepSeconds, podId);
       return this.doRemoveLinkedPodWithId(namespace, uid, service, podId);
     });
   }
@@ -270,29 +255,9 @@ export abstract class BaseExecutor implements StatefulExecutor {
   getLinkService(namespace: string, uid: string): Promise<Record<string, number>> {
     return this.run('getLinkService', 1, () => {
       this.assertOpen();
-      checkNamespace(namespace);
-      checkId(uid, 'uid');
+      CHECKS.getLinkService(namespace, uid);
       return this.doGetLinkService(namespace, uid);
     });
-  }
-
-  private checkLink(namespace: string, uid: string, service: string): void {
-    this.assertOpen();
-    checkNamespace(namespace);
-    checkId(uid, 'uid');
-    checkId(service, 'service');
-  }
-
-  private checkLinkWrite(
-    namespace: string,
-    uid: string,
-    service: string,
-    podId: number,
-    persistSeconds: number,
-  ): void {
-    this.checkLink(namespace, uid, service);
-    checkPodId(podId);
-    checkPersistSeconds(persistSeconds);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,15 @@
 export { createRedisExecutor, RedisExecutor } from './redis/redis-executor.js';
 export type { RedisExecutorOptions, RedisClient } from './redis/redis-executor.js';
 export { isCluster } from './redis/options.js';
+export { parseRedisInfo, infoNumber } from './redis/info.js';
+export type { RedisInfo, KeyspaceInfo, CommandStatInfo } from './redis/info.js';
+export {
+  DEFAULT_METRIC_PREFIX,
+  EXECUTOR_METRICS,
+  METRIC_LABELS,
+  OPERATION_STATUS,
+} from './metric-names.js';
+export type { ExecutorMetric } from './metric-names.js';
 export type { NearCacheOptions } from './redis/near-cache.js';
 export { createMemoryExecutor, MemoryExecutor } from './memory/memory-executor.js';
 export type { MemoryExecutorOptions } from './memory/memory-executor.js';
@@ -61,3 +70,4 @@ export type {
 } from './diagnostics.js';
 export { serviceStateKey, workloadKey, linkIndexKey, linkKey } from './keys.js';
 export { checkNamespace, MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';
+export { OPERATION_CHECKS } from './operation-checks.js';

@@ -1,0 +1,96 @@
+/**
+ * Which input rules each operation's arguments must meet (contract section 4), in one
+ * place: every backend runs these before any I/O, and a client that forwards calls
+ * elsewhere (the CLI through the server) runs the same ones to refuse bad input locally with
+ * the same `SR_VALIDATION` error (field and rule). Each throws on the first broken rule.
+ */
+import type { OperationName } from './executor.js';
+import {
+  checkId,
+  checkIdList,
+  checkKeepSeconds,
+  checkNamespace,
+  checkPersistSeconds,
+  checkPodId,
+  checkState,
+  checkWorkloadState,
+} from './validation.js';
+
+function link(namespace: unknown, uid: unknown, service: unknown): void {
+  checkNamespace(namespace);
+  checkId(uid, 'uid');
+  checkId(service, 'service');
+}
+
+function linkWrite(
+  namespace: unknown,
+  uid: unknown,
+  service: unknown,
+  podId: unknown,
+  persistSeconds: unknown,
+): void {
+  link(namespace, uid, service);
+  checkPodId(podId);
+  checkPersistSeconds(persistSeconds);
+}
+
+function stateOf(namespace: unknown, service: unknown): void {
+  checkNamespace(namespace);
+  checkId(service, 'service');
+}
+
+/**
+ * The argument checks of each operation, taking the arguments in the operation's order.
+ * @throws SR_VALIDATION naming the field and the rule
+ * @example
+ * OPERATION_CHECKS.setLinkedPod('ns', 'user-1', 'room', 3, -1); // passes
+ * OPERATION_CHECKS.getLinkedPod('a:b', 'user-1', 'room'); // throws: namespace, forbidden-character
+ */
+export const OPERATION_CHECKS: {
+  readonly [op in OperationName]: (...args: unknown[]) => void;
+} = Object.freeze({
+  setServiceState(namespace: unknown, service: unknown, podId: unknown, state: unknown) {
+    stateOf(namespace, service);
+    checkPodId(podId);
+    checkState(state);
+  },
+  getServiceState: stateOf,
+  setWorkloadState(namespace: unknown, service: unknown, state: unknown) {
+    stateOf(namespace, service);
+    checkWorkloadState(state);
+  },
+  getWorkloadState: stateOf,
+  getWorkloadStateBatch(namespace: unknown, services: unknown) {
+    checkNamespace(namespace);
+    checkIdList(services, 'services');
+  },
+  setLinkedPod: linkWrite,
+  trySetLinkedPod: linkWrite,
+  setLinkedPodIfAbsent: linkWrite,
+  getLinkedPod: link,
+  getLinkedPodIfPersist: link,
+  batchGetLinkedPod(namespace: unknown, uids: unknown, service: unknown) {
+    checkNamespace(namespace);
+    checkIdList(uids, 'uids');
+    checkId(service, 'service');
+  },
+  removeLinkedPod(namespace: unknown, uid: unknown, service: unknown, keepSeconds: unknown) {
+    link(namespace, uid, service);
+    checkKeepSeconds(keepSeconds);
+  },
+  removeLinkedPodWithId(
+    namespace: unknown,
+    uid: unknown,
+    service: unknown,
+    keepSeconds: unknown,
+    podId: unknown,
+  ) {
+    link(namespace, uid, service);
+    checkKeepSeconds(keepSeconds);
+    checkPodId(podId);
+  },
+  getLinkService(namespace: unknown, uid: unknown) {
+    checkNamespace(namespace);
+    checkId(uid, 'uid');
+  },
+});
