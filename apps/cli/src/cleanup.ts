@@ -4,21 +4,13 @@
  * on the node that owns them, so it works on a cluster where keys of different uids live
  * in different slots.
  */
-import type { RedisClient } from '@stateful-route/executor-core';
+import { isCluster, namespaceKeyPattern, type RedisClient } from '@stateful-route/executor-core';
 import type { Redis } from 'ioredis';
-
-/** Escapes Redis glob characters so that a namespace matches only itself. */
-function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
 
 /** Deletes every `sf:{<namespace>:...}` key; returns how many were deleted. */
 export async function deleteNamespace(client: RedisClient, namespace: string): Promise<number> {
-  const nodes: Redis[] =
-    (client as { isCluster?: boolean }).isCluster === true
-      ? (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master')
-      : [client as Redis];
-  const pattern = `sf:{${globEscape(namespace)}:*`;
+  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
+  const pattern = namespaceKeyPattern(namespace);
   let deleted = 0;
   for (const node of nodes) {
     let cursor = '0';

@@ -9,6 +9,8 @@ import { Cluster, Redis } from 'ioredis';
 import {
   AuthError,
   ConnectionError,
+  parseClusterSeeds,
+  redactRedisUrl,
   toExecutorError,
   type RedisClient,
 } from '@stateful-route/executor-core';
@@ -117,28 +119,17 @@ function parseRedisUrl(value: string): string {
 }
 
 function parseNodes(value: string): { host: string; port: number }[] {
-  const nodes = value
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map((part) => {
-      // host:port, [ipv6]:port, or a bare host (port 6379).
-      const match = /^(\[[^\]]+\]|[^:]+)(?::([0-9]{1,5}))?$/.exec(part);
-      const port = match?.[2] === undefined ? 6379 : Number(match[2]);
-      if (!match || port < 1 || port > 65535) {
-        throw new UsageError(
-          `--redis-cluster: each seed must be host:port (got ${quote(part)}); e.g. 10.0.0.1:7000,10.0.0.2:7000`,
-          { field: 'redisCluster' },
-        );
-      }
-      return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
-    });
-  if (nodes.length === 0) {
-    throw new UsageError('--redis-cluster: give at least one host:port seed', {
-      field: 'redisCluster',
-    });
+  try {
+    return parseClusterSeeds(value);
+  } catch (error) {
+    throw new UsageError(
+      `--redis-cluster: ${(error as Error).message.replace(/^redisCluster: /, '')}`,
+      {
+        field: 'redisCluster',
+        cause: error,
+      },
+    );
   }
-  return nodes;
 }
 
 function parseServerUrl(value: string): string {
@@ -160,13 +151,7 @@ function parseServerUrl(value: string): string {
 
 /** A URL with its password replaced, for messages. */
 export function redact(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password !== '') url.password = '***';
-    return url.href.replace(/\/$/, '');
-  } catch {
-    return value;
-  }
+  return redactRedisUrl(value).replace(/\/$/, '');
 }
 
 /** A short name of the target for messages (no password). */

@@ -5,6 +5,8 @@
 export { createRedisExecutor, RedisExecutor } from './redis/redis-executor.js';
 export type { RedisExecutorOptions, RedisClient } from './redis/redis-executor.js';
 export { isCluster } from './redis/options.js';
+export { parseClusterSeeds, redactRedisUrl } from './redis/connection-config.js';
+export type { ClusterSeed } from './redis/connection-config.js';
 export { parseRedisInfo, infoNumber } from './redis/info.js';
 export type { RedisInfo, KeyspaceInfo, CommandStatInfo } from './redis/info.js';
 export {
@@ -48,7 +50,7 @@ export {
 } from './errors.js';
 export type { AuthReply, ErrorCode, ErrorType, ValidationRule } from './errors.js';
 export { toExecutorError } from './redis/redis-errors.js';
-export { CHANNELS, OperationMessage } from './diagnostics.js';
+export { CHANNELS, CONNECTION_STATES, OperationMessage } from './diagnostics.js';
 export {
   ExecutorTelemetry,
   OperationRecord,
@@ -68,6 +70,12 @@ export type {
   ConnectionState,
   ExecutorLifecycleMessage,
 } from './diagnostics.js';
-export { serviceStateKey, workloadKey, linkIndexKey, linkKey } from './keys.js';
+export {
+  serviceStateKey,
+  workloadKey,
+  linkIndexKey,
+  linkKey,
+  namespaceKeyPattern,
+} from './keys.js';
 export { checkNamespace, MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';
 export { OPERATION_CHECKS } from './operation-checks.js';

@@ -31,3 +31,12 @@ export function linkKey(namespace: string, uid: string, service: string): string
 export function cachedKeyPrefixes(namespace: string): [string, string] {
   return [`sf:{${namespace}:state:`, `sf:{${namespace}:workload:`];
 }
+
+/**
+ * A `SCAN MATCH` pattern for every key of a namespace (`sf:{<ns>:*`, glob characters of the
+ * namespace escaped, so it matches only that namespace). No namespace holds `:`, so it never
+ * matches another namespace's keys.
+ */
+export function namespaceKeyPattern(namespace: string): string {
+  return `sf:{${namespace.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`;
+}
