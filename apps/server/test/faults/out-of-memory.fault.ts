@@ -1,21 +1,17 @@
 // Fault: Redis is full (maxmemory 2mb, noeviction). Writes must answer 507 SR_REDIS_OOM and
 // change nothing; reads must keep answering 200.
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, uniqueNamespace, type RedisServer } from '@stateful-route/test-redis';
-import { call, codeOf, linkUrl, startServer, type ServerProcess } from './server-process.js';
+import { expect, test } from 'vitest';
+import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
+import { call, codeOf, linkUrl, serverOnRedis } from './server-process.js';
 
-let redis: RedisServer;
-let server: ServerProcess;
-beforeAll(async () => {
-  redis = await startRedis({ args: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] });
-  server = await startServer(['--redis', redis.url, '--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  await redis?.stop();
-});
+const fixture = serverOnRedis(
+  () => startRedis({ args: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] }),
+  (redis) => ['--redis', redis.url, '--log-level', 'warn'],
+);
 
 test('Redis out of memory: writes 507 SR_REDIS_OOM and change nothing, reads 200', async () => {
+  const redis = fixture.redis();
+  const server = fixture.server();
   const ns = uniqueNamespace('oom');
   const base = `${server.url}/v1/namespaces/${ns}`;
   const setup = [

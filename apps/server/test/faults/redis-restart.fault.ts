@@ -4,16 +4,15 @@
 // the server must recover by itself, and every link acknowledged before the outage must
 // read back unchanged.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, uniqueNamespace, type RedisServer } from '@stateful-route/test-redis';
+import { expect, test } from 'vitest';
+import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
 import {
   call,
   codeOf,
   connectionStatus,
   linkUrl,
   percentile,
-  startServer,
-  type ServerProcess,
+  serverOnRedis,
 } from './server-process.js';
 
 const COMMAND_TIMEOUT_MS = 300;
@@ -25,23 +24,17 @@ const HANG_MS = COMMAND_TIMEOUT_MS + 2000;
 const OUTAGE_MS = 4000;
 const RECOVERY_BOUND_MS = 5000;
 
-let redis: RedisServer;
-let server: ServerProcess;
-beforeAll(async () => {
-  redis = await startRedis({ persistent: true });
-  server = await startServer([
+const fixture = serverOnRedis(
+  () => startRedis({ persistent: true }),
+  (redis) => [
     '--redis',
     redis.url,
     '--command-timeout-ms',
     String(COMMAND_TIMEOUT_MS),
     '--log-level',
     'warn',
-  ]);
-});
-afterAll(async () => {
-  await server?.stop();
-  await redis?.stop();
-});
+  ],
+);
 
 interface Outcome {
   at: number;
@@ -52,6 +45,8 @@ interface Outcome {
 }
 
 test('Redis restart under load: fast 503s, visible in /metrics, self-healing, no loss', async () => {
+  const redis = fixture.redis();
+  const server = fixture.server();
   const ns = uniqueNamespace('restart');
   const PRE = 200;
   for (let i = 0; i < PRE; i++) {

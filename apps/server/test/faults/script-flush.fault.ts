@@ -1,22 +1,18 @@
 // Fault: SCRIPT FLUSH again and again while the server is under load. No request may fail:
 // the executor answers NOSCRIPT by sending the script once more.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, uniqueNamespace, type RedisServer } from '@stateful-route/test-redis';
-import { call, codeOf, linkUrl, startServer, type ServerProcess } from './server-process.js';
+import { expect, test } from 'vitest';
+import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
+import { call, codeOf, linkUrl, serverOnRedis } from './server-process.js';
 
-let redis: RedisServer;
-let server: ServerProcess;
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer(['--redis', redis.url, '--log-level', 'warn']);
-});
-afterAll(async () => {
-  await server?.stop();
-  await redis?.stop();
-});
+const fixture = serverOnRedis(
+  () => startRedis(),
+  (redis) => ['--redis', redis.url, '--log-level', 'warn'],
+);
 
 test('SCRIPT FLUSH during load through the server: no failed request', async () => {
+  const redis = fixture.redis();
+  const server = fixture.server();
   const ns = uniqueNamespace('flush');
   const failures: string[] = [];
   let requests = 0;

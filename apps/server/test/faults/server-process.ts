@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '@stateful-route/test-redis';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -124,4 +125,34 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** What a fault test runs against: a Redis (or a cluster) and the built server on it. */
+export interface ServerOnRedis<R> {
+  /** The Redis of the file (started in `beforeAll`). */
+  redis(): R;
+  /** The server of the file (started in `beforeAll`). */
+  server(): ServerProcess;
+}
+
+/**
+ * Registers the file's hooks: before its tests, starts `start()` (a redis-server or a
+ * cluster) and the built server with the flags `args(redis)` gives; after them, stops both
+ * (the server first).
+ */
+export function serverOnRedis<R extends { stop(): Promise<void> }>(
+  start: () => Promise<R>,
+  args: (redis: R) => string[],
+): ServerOnRedis<R> {
+  let redis: R | undefined;
+  let server: ServerProcess | undefined;
+  beforeAll(async () => {
+    redis = await start();
+    server = await startServer(args(redis));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await redis?.stop();
+  });
+  return { redis: () => redis!, server: () => server! };
 }

@@ -1,16 +1,9 @@
 // Fault: Redis stops answering (CLIENT PAUSE). Every request that needs Redis must fail with
 // 503 SR_REDIS_TIMEOUT at the command timeout, and /healthz must keep answering at once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, uniqueNamespace, type RedisServer } from '@stateful-route/test-redis';
-import {
-  call,
-  codeOf,
-  linkUrl,
-  percentile,
-  startServer,
-  type ServerProcess,
-} from './server-process.js';
+import { expect, test } from 'vitest';
+import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
+import { call, codeOf, linkUrl, percentile, serverOnRedis } from './server-process.js';
 
 const COMMAND_TIMEOUT_MS = 300;
 // 95% of requests end within the timeout plus this; none waits for the pause to end.
@@ -18,25 +11,21 @@ const MARGIN_MS = 500;
 const HANG_MS = 1500;
 const PAUSE_MS = 2500;
 
-let redis: RedisServer;
-let server: ServerProcess;
-beforeAll(async () => {
-  redis = await startRedis();
-  server = await startServer([
+const fixture = serverOnRedis(
+  () => startRedis(),
+  (redis) => [
     '--redis',
     redis.url,
     '--command-timeout-ms',
     String(COMMAND_TIMEOUT_MS),
     '--log-level',
     'warn',
-  ]);
-});
-afterAll(async () => {
-  await server?.stop();
-  await redis?.stop();
-});
+  ],
+);
 
 test('slow Redis: 503 SR_REDIS_TIMEOUT at the command timeout, /healthz answers', async () => {
+  const redis = fixture.redis();
+  const server = fixture.server();
   const ns = uniqueNamespace('slow');
   const base = `${server.url}/v1/namespaces/${ns}`;
   expect(
