@@ -4,11 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import {
-  RedisExecutor,
-  type RedisClient,
-  type StatefulExecutor,
-} from '@stateful-route/executor-core';
+import { isTunable, type RedisClient, type StatefulExecutor } from '@stateful-route/executor-core';
 import { createAnalyzer, type Analyzer } from '@stateful-route/analyzer';
 import { instrumentExecutor } from '@stateful-route/metrics';
 import Fastify, {
@@ -20,13 +16,15 @@ import Fastify, {
 } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectAllowedMethods } from './allowed-methods.js';
 import { requireBearer } from './auth.js';
 import { BackendAvailability } from './backend-availability.js';
 import { createBackend } from './backend.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
-import { debugEnabled, errorHandler } from './error-handler.js';
+import { clientErrorHandler, debugEnabled, errorHandler } from './error-handler.js';
 import { ServerErrorCodes } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
+import { createHttpServer, refuseNewRequests, type LogRef } from './http-server.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLinkRoutes } from './routes/links.js';
@@ -86,6 +84,37 @@ function requestId(request: IncomingMessage): string {
   if (typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given)) return given;
   requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
   return ID_PREFIX + requestCounter.toString(36);
+}
+
+/**
+ * A URL as logged: the path, and the query's parameter names with their values redacted
+ * (`?token=[redacted]`), since clients do send credentials in query strings.
+ */
+function redactQuery(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((part) => {
+      const equals = part.indexOf('=');
+      if (equals >= 0) return `${part.slice(0, equals)}=[redacted]`;
+      return part === '' ? '' : '[redacted]';
+    })
+    .join('&');
+  return `${url.slice(0, start)}?${query}`;
+}
+
+// How a request appears in log lines (`req`): Fastify's default fields, with the query's
+// values redacted.
+function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactQuery(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }
 
 // Per-request log lines at debug: at the default level a busy server logs only what went
@@ -167,8 +196,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   const registry = options.registry ?? new Registry();
   let analyzer: Analyzer;
   let app: FastifyInstance;
+  const serverLog: LogRef = {};
   try {
-    app = createFastify(config, options);
+    app = createFastify(config, options, serverLog);
+    serverLog.current = app.log;
     analyzer = createAnalyzer({ executor, ...(redis ? { redis } : {}) });
   } catch (error) {
     if (closeExecutor) await executor.close();
@@ -206,11 +237,28 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     app.setErrorHandler((error, request, reply) =>
       errorHandler(error, request, reply, backendState),
     );
+    // Before the routes: it collects them as they are registered.
+    const allowedMethods = collectAllowedMethods(app);
     app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!;
+      const allowed = allowedMethods(path);
+      if (allowed) {
+        const allow = allowed.methods.join(', ');
+        void reply
+          .code(405)
+          .header('allow', allow)
+          .send({
+            error: {
+              code: ServerErrorCodes.METHOD_NOT_ALLOWED,
+              message: `${request.method} is not allowed on ${allowed.route} (allowed: ${allow})`,
+            },
+          });
+        return;
+      }
       void reply.code(404).send({
         error: {
           code: ServerErrorCodes.NOT_FOUND,
-          message: `no route for ${request.method} ${truncate(request.url.split('?')[0]!, 200)}`,
+          message: `no route for ${request.method} ${truncate(path, 200)}`,
         },
       });
     });
@@ -259,10 +307,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       { prefix: '/v1' },
     );
 
+    // From now on a request that arrives on an open connection gets 503 SR_SHUTTING_DOWN.
     // Keep-alive connections that were busy when close() began become idle only after their
     // last response; close them as they do, or a client's keep-alive holds shutdown open until
     // the keep-alive timeout.
     app.addHook('preClose', (done) => {
+      refuseNewRequests(app.server);
       sweep = setInterval(() => app.server.closeIdleConnections(), 25);
       sweep.unref();
       done();
@@ -272,7 +322,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       { backend: executor.backend, auth: config.token !== null },
       `backend: ${backendSummary}`,
     );
-    if (executor instanceof RedisExecutor) {
+    if (isTunable(executor)) {
       const load = async (): Promise<void> => {
         try {
           await executor.loadScripts();
@@ -293,14 +343,22 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 }
 
 /** The Fastify instance with the server's options (logging, limits, strict schemas). */
-function createFastify(config: ServerConfig, options: BuildAppOptions): FastifyInstance {
+function createFastify(
+  config: ServerConfig,
+  options: BuildAppOptions,
+  serverLog: LogRef,
+): FastifyInstance {
   return Fastify({
+    // Timeouts, the connection cap and the pipelining cap live on the Node server.
+    serverFactory: (handler) => createHttpServer(handler, config, serverLog),
+    clientErrorHandler,
     logger: {
       level: config.logLevel,
       redact: {
         paths: ['req.headers.authorization', 'headers.authorization'],
         censor: '[redacted]',
       },
+      serializers: { req: serializeRequest },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     logController: new RequestLogController(),
@@ -319,7 +377,8 @@ function createFastify(config: ServerConfig, options: BuildAppOptions): FastifyI
     },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaError(errors, dataVar),
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
-    return503OnClosing: true,
+    // The 503 while closing is refuseNewRequests' (in the documented error shape).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
 }

@@ -41,6 +41,17 @@ export interface ServerConfig {
    * write. Default true: with many requests in flight it saves a syscall per command.
    */
   autoPipelining: boolean;
+  /**
+   * Longest time a client may take to send a whole request (headers and body), in ms; the
+   * connection is then answered 408 SR_REQUEST_TIMEOUT and closed. Default 30 000. The
+   * headers alone must arrive within `HEADERS_TIMEOUT_MS` (10 s) or this, whichever is less.
+   */
+  requestTimeoutMs: number;
+  /**
+   * Most open connections; the ones above are closed as soon as they are accepted.
+   * Default 10 000.
+   */
+  maxConnections: number;
   /** Log level. Default `info`. */
   logLevel: LogLevel;
 }
@@ -57,6 +68,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatch: 1000,
   commandTimeoutMs: 1000,
   autoPipelining: true,
+  requestTimeoutMs: 30_000,
+  maxConnections: 10_000,
   logLevel: 'info',
 });
 
@@ -71,8 +84,11 @@ const OPTIONS = {
   'max-batch': { type: 'string' },
   'command-timeout-ms': { type: 'string' },
   'auto-pipelining': { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'max-connections': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const;
 
 /** The `--help` text of the bin. */
@@ -89,15 +105,21 @@ Options (flag / environment variable, flags win):
   --max-batch <n>             STATEFUL_ROUTE_MAX_BATCH      most ids per batch (default 1000)
   --command-timeout-ms <ms>   STATEFUL_ROUTE_COMMAND_TIMEOUT_MS  Redis command timeout (default 1000)
   --auto-pipelining <on|off>  STATEFUL_ROUTE_AUTO_PIPELINING  ioredis auto-pipelining (default on)
+  --request-timeout-ms <ms>   STATEFUL_ROUTE_REQUEST_TIMEOUT_MS  time to receive a whole request (default 30000)
+  --max-connections <n>       STATEFUL_ROUTE_MAX_CONNECTIONS  most open connections (default 10000)
   --log-level <level>         LOG_LEVEL                     ${LOG_LEVELS.join('|')} (default info)
   -h, --help                                                this text
+  -V, --version                                             the server's version
 
 With neither --redis nor --redis-cluster the server keeps its data in memory (embedded
 backend): fine for trying it out, lost on exit.
 `;
 
-/** What `loadConfig` found: a configuration, or a request for the help text. */
-export type LoadedConfig = { help: true } | { help: false; config: ServerConfig };
+/** What `loadConfig` found: a configuration, or a request for the help text or the version. */
+export type LoadedConfig =
+  | { help: true }
+  | { help: false; version: true }
+  | { help: false; version?: false; config: ServerConfig };
 
 /**
  * Reads the configuration from flags (`argv`, without the node and script paths) and the
@@ -122,6 +144,7 @@ export function loadConfig(
     throw new ConfigError('argv', (error as Error).message);
   }
   if (values.help === true) return { help: true };
+  if (values.version === true) return { help: false, version: true };
 
   const pick = (flag: keyof typeof OPTIONS, variable: string): [string, string] | undefined => {
     const fromFlag = values[flag];
@@ -175,6 +198,10 @@ export function loadConfig(
   if (maxBatch) config.maxBatch = integer(maxBatch, 1, 100_000);
   const timeout = pick('command-timeout-ms', 'STATEFUL_ROUTE_COMMAND_TIMEOUT_MS');
   if (timeout) config.commandTimeoutMs = integer(timeout, 1, 600_000);
+  const requestTimeout = pick('request-timeout-ms', 'STATEFUL_ROUTE_REQUEST_TIMEOUT_MS');
+  if (requestTimeout) config.requestTimeoutMs = integer(requestTimeout, 100, 3_600_000);
+  const maxConnections = pick('max-connections', 'STATEFUL_ROUTE_MAX_CONNECTIONS');
+  if (maxConnections) config.maxConnections = integer(maxConnections, 1, 1_000_000);
 
   const pipelining = pick('auto-pipelining', 'STATEFUL_ROUTE_AUTO_PIPELINING');
   if (pipelining) {

@@ -5,8 +5,16 @@
  * An unavailable backend (503, 507) is not a server fault: it is logged at warn, once per
  * state change (see `BackendAvailability`), not once per request.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { StatefulRouteError, ValidationError } from '@stateful-route/executor-core';
-import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import type { BackendAvailability } from './backend-availability.js';
 import { ServerError, ServerErrorCodes, statusOfCode, RequestValidationError } from './errors.js';
 
@@ -165,4 +173,71 @@ export function errorHandler(
   if (mapped.status === 503) reply.header('retry-after', '1');
   if (mapped.status === 401) reply.header('www-authenticate', 'Bearer');
   void reply.code(mapped.status).send(mapped.body);
+}
+
+/** The JSON body of an error reply without a field, as sent. */
+export function errorReplyBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+}
+
+// Errors of Node's HTTP parser and timeouts, raised before Fastify has a request: the status,
+// code and message the client gets. Any other parser error (HPE_*) is a 400 SR_BAD_REQUEST.
+const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: ServerErrorCodes.REQUEST_TIMEOUT,
+    message: 'the request did not arrive within the request timeout',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: ServerErrorCodes.HEADERS_TOO_LARGE,
+    message: 'the request line and headers are larger than 16 KiB',
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    code: ServerErrorCodes.BODY_TOO_LARGE,
+    message: 'the chunk extensions of the request body are larger than 16 KiB',
+  },
+};
+const BAD_REQUEST = {
+  status: 400,
+  code: ServerErrorCodes.BAD_REQUEST,
+  message: 'the request is not valid HTTP/1.1',
+};
+
+/**
+ * Fastify `clientErrorHandler`: a request that Node's parser refused (malformed, headers over
+ * 16 KiB) or that did not arrive in time is answered in the documented error shape, then the
+ * connection is closed. Transport errors (a reset, a broken pipe) just close it. Logged at
+ * debug only: a client's mistake is not the server's news.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  const code = error.code ?? '';
+  const known = code === 'ERR_HTTP_REQUEST_TIMEOUT' || code.startsWith('HPE_');
+  if (known && socket.writable && !replyStarted(socket)) {
+    const { status, code: replyCode, message } = CLIENT_ERRORS[code] ?? BAD_REQUEST;
+    const body = errorReplyBody(replyCode, message);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+    if (debugEnabled(this.log))
+      this.log.debug({ code: replyCode, parserError: code }, 'client error: connection closed');
+  }
+  socket.destroy();
+}
+
+// Whether a reply already began on this connection (writing now would corrupt it).
+function replyStarted(socket: Socket): boolean {
+  return (
+    (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent ===
+    true
+  );
 }

@@ -11,12 +11,22 @@ export const ServerErrorCodes = {
   VALIDATION: 'SR_VALIDATION',
   /** The route needs `Authorization: Bearer <token>` and it was missing or wrong. */
   UNAUTHORIZED: 'SR_UNAUTHORIZED',
-  /** No route has this method and path. */
+  /** The request is not valid HTTP/1.1 (Node's parser refused it before any route saw it). */
+  BAD_REQUEST: 'SR_BAD_REQUEST',
+  /** No route has this path. */
   NOT_FOUND: 'SR_NOT_FOUND',
+  /** The path exists, but not with this method (the `Allow` header lists those it has). */
+  METHOD_NOT_ALLOWED: 'SR_METHOD_NOT_ALLOWED',
+  /** The request (headers and body) did not arrive within the request or headers timeout. */
+  REQUEST_TIMEOUT: 'SR_REQUEST_TIMEOUT',
   /** The request body is larger than the configured body limit. */
   BODY_TOO_LARGE: 'SR_BODY_TOO_LARGE',
   /** The request body is not `application/json`, or declares a charset other than UTF-8. */
   UNSUPPORTED_MEDIA_TYPE: 'SR_UNSUPPORTED_MEDIA_TYPE',
+  /** The request line and headers are larger than 16 KiB. */
+  HEADERS_TOO_LARGE: 'SR_HEADERS_TOO_LARGE',
+  /** The server is shutting down and takes no new requests (retry on another replica). */
+  SHUTTING_DOWN: 'SR_SHUTTING_DOWN',
   /** An unexpected failure inside the server (details in the server log, not the reply). */
   INTERNAL: 'SR_INTERNAL',
   /** A command-line flag or environment variable is malformed (bin exit code 2). */
@@ -86,10 +96,15 @@ export class ConfigError extends ServerError {
  */
 export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.freeze({
   SR_VALIDATION: 400,
+  SR_BAD_REQUEST: 400,
   SR_UNAUTHORIZED: 401,
   SR_NOT_FOUND: 404,
+  SR_METHOD_NOT_ALLOWED: 405,
+  SR_REQUEST_TIMEOUT: 408,
   SR_BODY_TOO_LARGE: 413,
   SR_UNSUPPORTED_MEDIA_TYPE: 415,
+  SR_HEADERS_TOO_LARGE: 431,
+  SR_SHUTTING_DOWN: 503,
   SR_REDIS_CONNECTION: 503,
   SR_REDIS_TIMEOUT: 503,
   SR_REDIS_AUTH: 503,

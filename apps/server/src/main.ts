@@ -2,11 +2,13 @@
 /**
  * The `stateful-route-server` bin: reads the configuration, builds the app, listens, and
  * shuts down gracefully on SIGTERM or SIGINT (stop accepting, finish in-flight requests,
- * close the executor and Redis, exit 0). A bad configuration exits with code 2.
+ * close the executor and Redis, exit 0). A bad configuration exits with code 2; `--help` and
+ * `--version` print and exit 0.
  */
 import { buildApp } from './app.js';
 import { loadConfig, USAGE, type LoadedConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { SERVER_VERSION } from './version.js';
 
 /** How long in-flight requests get to finish after a signal before the process gives up. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -24,6 +26,10 @@ async function main(): Promise<void> {
   }
   if (loaded.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (loaded.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
     return;
   }
   const { config } = loaded;

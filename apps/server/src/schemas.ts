@@ -70,7 +70,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than the body limit (SR_BODY_TOO_LARGE).',
   415: 'Body is not application/json, or declares a charset other than UTF-8 (SR_UNSUPPORTED_MEDIA_TYPE).',
   500: 'Unexpected failure (SR_INTERNAL, SR_REDIS_SCRIPT, SR_REDIS_COMMAND, SR_CORRUPT_VALUE).',
-  503: 'Backend unavailable (SR_REDIS_CONNECTION, SR_REDIS_TIMEOUT, SR_REDIS_AUTH, SR_REDIS_CLUSTER, SR_REDIS_BUSY, SR_EXECUTOR_CLOSED); retry later.',
+  503: 'Backend unavailable (SR_REDIS_CONNECTION, SR_REDIS_TIMEOUT, SR_REDIS_AUTH, SR_REDIS_CLUSTER, SR_REDIS_BUSY, SR_EXECUTOR_CLOSED), or the server is shutting down (SR_SHUTTING_DOWN); retry later.',
   507: 'Redis is out of memory (SR_REDIS_OOM); writes are refused.',
 };
 

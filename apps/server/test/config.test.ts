@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../src/index.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, USAGE } from '../src/index.js';
 
 const config = (argv: string[], env: Record<string, string> = {}) => {
   const loaded = loadConfig(argv, env);
-  if (loaded.help) throw new Error('unexpected --help');
+  if (loaded.help || loaded.version) throw new Error('unexpected --help or --version');
   return loaded.config;
 };
 
@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       maxBatch: 1000,
       commandTimeoutMs: 1000,
       autoPipelining: true,
+      requestTimeoutMs: 30_000,
+      maxConnections: 10_000,
       logLevel: 'info',
     });
     expect(config([])).toEqual(DEFAULT_CONFIG);
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
       STATEFUL_ROUTE_MAX_BATCH: '10',
       STATEFUL_ROUTE_COMMAND_TIMEOUT_MS: '250',
       STATEFUL_ROUTE_AUTO_PIPELINING: 'off',
+      STATEFUL_ROUTE_REQUEST_TIMEOUT_MS: '5000',
+      STATEFUL_ROUTE_MAX_CONNECTIONS: '200',
       LOG_LEVEL: 'warn',
     };
     expect(config([], env)).toEqual({
@@ -60,6 +64,8 @@ describe('loadConfig', () => {
       maxBatch: 10,
       commandTimeoutMs: 250,
       autoPipelining: false,
+      requestTimeoutMs: 5000,
+      maxConnections: 200,
       logLevel: 'warn',
     });
     const flags = config(
@@ -73,6 +79,9 @@ describe('loadConfig', () => {
         'silent',
         '--auto-pipelining',
         'on',
+        '--request-timeout-ms',
+        '100',
+        '--max-connections=1',
       ],
       env,
     );
@@ -81,6 +90,8 @@ describe('loadConfig', () => {
       token: 'flag-token-456',
       maxBatch: 5,
       logLevel: 'silent',
+      requestTimeoutMs: 100,
+      maxConnections: 1,
     });
     expect(config([], { ...env, PORT: '' }).port).toBe(8080); // empty means unset
   });
@@ -114,6 +125,12 @@ describe('loadConfig', () => {
     [['--command-timeout-ms', '1.5'], '--command-timeout-ms'],
     [['--log-level', 'loud'], '--log-level'],
     [['--auto-pipelining', 'maybe'], '--auto-pipelining'],
+    [['--request-timeout-ms', '99'], '--request-timeout-ms'],
+    [['--request-timeout-ms', '30s'], '--request-timeout-ms'],
+    [['--request-timeout-ms', '3600001'], '--request-timeout-ms'],
+    [['--max-connections', '0'], '--max-connections'],
+    [['--max-connections', '1000001'], '--max-connections'],
+    [['--max-connections=-5'], '--max-connections'],
     [['--host', ' '], '--host'],
     [['--token', 'short'], '--token'],
     [['--token', 'has a space in it'], '--token'],
@@ -138,5 +155,13 @@ describe('loadConfig', () => {
   test('--help', () => {
     expect(loadConfig(['--help'])).toEqual({ help: true });
     expect(loadConfig(['-h'])).toEqual({ help: true });
+  });
+
+  test('issue 14: --version and -V ask for the version; the help lists the new flags', () => {
+    expect(loadConfig(['--version'])).toEqual({ help: false, version: true });
+    expect(loadConfig(['-V'], { PORT: 'not-read' })).toEqual({ help: false, version: true });
+    expect(USAGE).toContain('--request-timeout-ms');
+    expect(USAGE).toContain('STATEFUL_ROUTE_MAX_CONNECTIONS');
+    expect(USAGE).toContain('--version');
   });
 });

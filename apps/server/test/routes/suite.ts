@@ -652,10 +652,11 @@ export function routeSuite(backend: BackendName): void {
           code: 'SR_NOT_FOUND',
         },
         {
+          // Issue 14: a known path with another method is 405 (with Allow), not 404.
           name: 'unknown method on a known path',
           request: () => ({ method: 'PATCH', url: link('u1', 'room'), payload: goodLink }),
-          status: 404,
-          code: 'SR_NOT_FOUND',
+          status: 405,
+          code: 'SR_METHOD_NOT_ALLOWED',
         },
       ];
 
