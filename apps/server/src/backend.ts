@@ -5,6 +5,7 @@
 import {
   createMemoryExecutor,
   createRedisExecutor,
+  redactRedisUrl,
   type RedisClient,
   type StatefulExecutor,
 } from '@stateful-route/executor-core';
@@ -79,13 +80,5 @@ export function createBackend(
   };
 }
 
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}
+/** The URL without its password, for logs (executor-core's one redaction). */
+export const redactUrl = redactRedisUrl;

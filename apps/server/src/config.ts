@@ -4,13 +4,10 @@
  * silent default.
  */
 import { parseArgs } from 'node:util';
+import { parseClusterSeeds, type ClusterSeed } from '@stateful-route/executor-core';
 import { ConfigError } from './errors.js';
 
-/** A Redis Cluster seed node. */
-export interface ClusterSeed {
-  host: string;
-  port: number;
-}
+export type { ClusterSeed };
 
 /** Log levels accepted by `--log-level` (pino's, plus `silent`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -233,20 +230,11 @@ function integer([source, text]: [string, string], min: number, max: number): nu
 }
 
 function seeds([source, text]: [string, string]): ClusterSeed[] {
-  const out: ClusterSeed[] = [];
-  for (const part of text.split(',')) {
-    const item = part.trim();
-    if (item === '') continue;
-    const colon = item.lastIndexOf(':');
-    const host = colon > 0 ? item.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '';
-    const port = colon > 0 ? item.slice(colon + 1) : '';
-    if (host === '' || !/^[1-9][0-9]*$/.test(port) || Number(port) > 65535) {
-      throw new ConfigError(source, 'must be comma-separated host:port seeds, e.g. 10.0.0.1:7000');
-    }
-    out.push({ host, port: Number(port) });
+  try {
+    return parseClusterSeeds(text);
+  } catch (error) {
+    throw new ConfigError(source, (error as Error).message.replace(/^redisCluster: /, ''));
   }
-  if (out.length === 0) throw new ConfigError(source, 'must name at least one host:port seed');
-  return out;
 }
 
 // The message never echoes the value: it is a secret.
