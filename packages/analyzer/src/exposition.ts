@@ -5,7 +5,13 @@
  * histogram bucket deltas by linear interpolation inside a bucket, as Prometheus'
  * `histogram_quantile` does, and are marked `estimated`.
  */
-import type { ErrorType } from '@stateful-route/executor-core';
+import {
+  DEFAULT_METRIC_PREFIX,
+  EXECUTOR_METRICS,
+  METRIC_LABELS,
+  OPERATION_STATUS,
+  type ErrorType,
+} from '@stateful-route/executor-core';
 import { ExpositionParseError, InvalidOptionError } from './errors.js';
 import { emptyErrorsByType, ERROR_TYPES, SNAPSHOT_SCHEMA_VERSION } from './snapshot.js';
 import type {
@@ -23,10 +29,14 @@ export interface ExpositionSample {
   value: number;
 }
 
-/** A parsed exposition: samples in order, and the declared `# TYPE` of each family. */
+/**
+ * A parsed exposition: samples in order, and the declared `# TYPE` and `# HELP` (escapes
+ * undone) of each family.
+ */
 export interface ParsedExposition {
   samples: ExpositionSample[];
   types: Record<string, string>;
+  help: Record<string, string>;
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
@@ -49,10 +59,15 @@ function parseValue(text: string, line: number): number {
   return Number(text);
 }
 
+// HELP text escapes: `\\` is a backslash, `\n` a line feed.
+function unescapeHelp(text: string): string {
+  return text.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+}
+
 /**
  * Parses Prometheus text format (and OpenMetrics text: `# EOF`, exemplars and `_created`
- * series are accepted and ignored). Comments other than `# TYPE` are skipped; timestamps
- * are read and dropped.
+ * series are accepted and ignored). Comments other than `# TYPE` and `# HELP` are skipped;
+ * timestamps are read and dropped.
  * @throws SR_ANALYZER_EXPOSITION_PARSE with the 1-based line number of the first bad line.
  * @example
  * parseExposition('up{job="a"} 1\n').samples // [{ name: 'up', labels: { job: 'a' }, value: 1 }]
@@ -60,6 +75,7 @@ function parseValue(text: string, line: number): number {
 export function parseExposition(text: string): ParsedExposition {
   const samples: ExpositionSample[] = [];
   const types: Record<string, string> = {};
+  const help: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i += 1) {
     const lineNumber = i + 1;
@@ -68,6 +84,8 @@ export function parseExposition(text: string): ParsedExposition {
     if (line.startsWith('#')) {
       const match = /^#\s*TYPE\s+(\S+)\s+(\S+)\s*$/.exec(line);
       if (match?.[1] && match[2]) types[match[1]] = match[2];
+      const docstring = /^#\s*HELP\s+(\S+)(?:\s+(.*))?$/.exec(line);
+      if (docstring?.[1]) help[docstring[1]] = unescapeHelp(docstring[2] ?? '');
       continue;
     }
     const nameMatch = NAME.exec(line);
@@ -125,7 +143,7 @@ export function parseExposition(text: string): ParsedExposition {
     }
     samples.push({ name, labels, value });
   }
-  return { samples, types };
+  return { samples, types, help };
 }
 
 /** A bucket of a cumulative histogram: `count` samples at or below `le`. */
@@ -294,13 +312,13 @@ export function fromExposition(
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new InvalidOptionError('seconds', 'must be a positive number');
   }
-  const prefix = options.prefix ?? 'stateful_executor_';
+  const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
   const first = parseExposition(before);
   const second = parseExposition(after);
   const keep = (sample: ExpositionSample): boolean =>
     options.executor === undefined ||
-    sample.labels.executor === undefined ||
-    sample.labels.executor === options.executor;
+    sample.labels[METRIC_LABELS.executor] === undefined ||
+    sample.labels[METRIC_LABELS.executor] === options.executor;
 
   interface Accumulator {
     total: number;
@@ -329,24 +347,25 @@ export function fromExposition(
     return entry;
   };
 
-  for (const sample of deltas(first, second, `${prefix}operations_total`, keep)) {
-    const operation = sample.labels.operation;
+  for (const sample of deltas(first, second, `${prefix}${EXECUTOR_METRICS.operations}`, keep)) {
+    const operation = sample.labels[METRIC_LABELS.operation];
     if (operation === undefined) continue;
     const entry = accumulator(operation);
     entry.hasTotal = true;
     entry.total += sample.value;
-    if (sample.labels.status === 'error') entry.errors += sample.value;
+    if (sample.labels[METRIC_LABELS.status] === OPERATION_STATUS.error)
+      entry.errors += sample.value;
   }
-  for (const sample of deltas(first, second, `${prefix}errors_total`, keep)) {
-    const operation = sample.labels.operation;
+  for (const sample of deltas(first, second, `${prefix}${EXECUTOR_METRICS.errors}`, keep)) {
+    const operation = sample.labels[METRIC_LABELS.operation];
     if (operation === undefined) continue;
-    const type = sample.labels.error_type as ErrorType | undefined;
+    const type = sample.labels[METRIC_LABELS.errorType] as ErrorType | undefined;
     const entry = accumulator(operation);
     entry.errorsByType[type && ERROR_TYPES.includes(type) ? type : 'other'] += sample.value;
   }
-  const histogram = `${prefix}operation_duration_seconds`;
+  const histogram = `${prefix}${EXECUTOR_METRICS.operationDuration}`;
   for (const sample of deltas(first, second, `${histogram}_bucket`, keep)) {
-    const operation = sample.labels.operation;
+    const operation = sample.labels[METRIC_LABELS.operation];
     const le = sample.labels.le;
     if (operation === undefined || le === undefined) continue;
     const bound = le === '+Inf' ? Infinity : Number(le);
@@ -356,11 +375,11 @@ export function fromExposition(
     entry.buckets.set(bound, (entry.buckets.get(bound) ?? 0) + sample.value);
   }
   for (const sample of deltas(first, second, `${histogram}_sum`, keep)) {
-    const operation = sample.labels.operation;
+    const operation = sample.labels[METRIC_LABELS.operation];
     if (operation !== undefined) accumulator(operation).sum += sample.value;
   }
   for (const sample of deltas(first, second, `${histogram}_count`, keep)) {
-    const operation = sample.labels.operation;
+    const operation = sample.labels[METRIC_LABELS.operation];
     if (operation !== undefined) accumulator(operation).histogramCount += sample.value;
   }
 

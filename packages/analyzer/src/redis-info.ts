@@ -1,8 +1,9 @@
 /**
- * Redis server figures from `INFO`: parsing, summing over cluster masters, and the deltas
- * between two readings, so a report can split client-observed latency from time spent
- * inside Redis.
+ * Redis server figures from `INFO` (parsed by executor-core's `parseRedisInfo`): the
+ * counters kept, summed over cluster masters, and the deltas between two readings, so a
+ * report can split client-observed latency from time spent inside Redis.
  */
+import { infoNumber, parseRedisInfo, type RedisInfo } from '@stateful-route/executor-core';
 import type { CommandStatsDelta, RedisSnapshot } from './snapshot.js';
 
 /**
@@ -36,30 +37,16 @@ const STAT_FIELDS = [
   'connected_clients',
 ] as const;
 
-/** Parses the text of `INFO` (any sections) into a reading of one node. */
-export function parseInfo(text: string): RedisInfoReading {
+/** The counters we keep of one node's parsed `INFO` (executor-core's `parseRedisInfo`). */
+function readingOf(info: RedisInfo): RedisInfoReading {
   const commandstats: RedisInfoReading['commandstats'] = {};
+  for (const [command, { calls, usec }] of info.commandstats) {
+    commandstats[command] = { calls, usec };
+  }
   const fields: Record<string, number> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    if (key.startsWith('cmdstat_')) {
-      // cmdstat_evalsha:calls=10,usec=120,usec_per_call=12.00,rejected_calls=0,failed_calls=0
-      const entry = { calls: 0, usec: 0 };
-      for (const part of value.split(',')) {
-        const [name, number] = part.split('=');
-        if (name === 'calls') entry.calls = Number(number);
-        else if (name === 'usec') entry.usec = Number(number);
-      }
-      commandstats[key.slice('cmdstat_'.length).toLowerCase()] = entry;
-    } else if ((STAT_FIELDS as readonly string[]).includes(key)) {
-      const number = Number(value);
-      if (Number.isFinite(number)) fields[key] = number;
-    }
+  for (const name of STAT_FIELDS) {
+    const number = infoNumber(info, name);
+    if (number !== undefined) fields[name] = number;
   }
   return { nodes: 1, commandstats, fields };
 }
@@ -87,7 +74,7 @@ export async function readRedisInfo(source: RedisInfoSource): Promise<RedisInfoR
   const texts = await Promise.all(
     nodes.map((node) => node.info('commandstats', 'stats', 'memory', 'clients')),
   );
-  return sumReadings(texts.map(parseInfo));
+  return sumReadings(texts.map((text) => readingOf(parseRedisInfo(text))));
 }
 
 /** The figures between two readings (counters as deltas, gauges at the end). */

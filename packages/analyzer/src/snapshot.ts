@@ -5,26 +5,20 @@
  * reporter consume it. Only plain data: numbers, strings, booleans, arrays and records, so
  * `JSON.parse(JSON.stringify(s))` gives back an equal snapshot.
  */
-import type {
-  BackendKind,
-  ErrorType,
-  ExecutorStats,
-  ScriptTransport,
-  Topology,
+import {
+  ERROR_TYPES,
+  type BackendKind,
+  type ErrorType,
+  type ExecutorStats,
+  type ScriptTransport,
+  type Topology,
 } from '@stateful-route/executor-core';
 
 /** The schema version of `AnalysisSnapshot`. Bumped on any incompatible change. */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
 
-/** Every error type, in a stable order (the keys of `errorsByType`). */
-export const ERROR_TYPES: readonly ErrorType[] = [
-  'validation',
-  'connection',
-  'timeout',
-  'script',
-  'cluster',
-  'other',
-];
+/** Every error type, in a stable order (the keys of `errorsByType`): executor-core's. */
+export { ERROR_TYPES };
 
 /** Where the figures came from. */
 export type SnapshotSource = 'live' | 'exposition';

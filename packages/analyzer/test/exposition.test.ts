@@ -129,6 +129,13 @@ test('the parser reads labels with escapes, timestamps and special values', () =
   expect(parsed.samples[3]).toEqual({ name: 'm2', labels: {}, value: -2 });
 });
 
+test('the parser reads HELP text with its escapes', () => {
+  const parsed = parseExposition(
+    '# HELP m Seconds spent: a\\\\b\\nc.\n# TYPE m gauge\n# HELP empty\nm 1\n',
+  );
+  expect(parsed.help).toEqual({ m: 'Seconds spent: a\\b\nc.', empty: '' });
+});
+
 test('OpenMetrics text: exemplars, fractional timestamps and # EOF', () => {
   const parsed = parseExposition(
     '# TYPE a counter\na_total{x="1"} 5 # {trace_id="abc"} 0.5 1700000000.123\na_created{x="1"} 1.7e9\nb 2 1700000000.5\n# EOF\n',

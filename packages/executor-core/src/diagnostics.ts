@@ -88,6 +88,19 @@ export interface NoscriptMessage {
 /** Connection states, as ioredis reports them. */
 export type ConnectionState = 'connect' | 'ready' | 'error' | 'close' | 'reconnecting' | 'end';
 
+/**
+ * Every `ConnectionState`, in the order of a connection's life: the ioredis events the
+ * executor listens to, and the `status` values of the `redis_connection_status` metric.
+ */
+export const CONNECTION_STATES: readonly ConnectionState[] = Object.freeze([
+  'connect',
+  'ready',
+  'error',
+  'close',
+  'reconnecting',
+  'end',
+] as const);
+
 /** Payload of `CHANNELS.connection`. */
 export interface ConnectionMessage {
   executor: string;

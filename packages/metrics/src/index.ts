@@ -2,8 +2,9 @@
  * @stateful-route/metrics: Prometheus metrics (prom-client) for the stateful-route executor,
  * fed from its diagnostics channels, on a registry the application owns.
  */
-export { instrumentExecutor, DEFAULT_BUCKETS, DEFAULT_PREFIX } from './instrument.js';
-export type { InstrumentOptions } from './instrument.js';
+export { instrumentExecutor } from './instrument.js';
+export { DEFAULT_BUCKETS, DEFAULT_PREFIX } from './options.js';
+export type { InstrumentOptions } from './options.js';
 export {
   MetricsErrorCodes,
   MetricsError,

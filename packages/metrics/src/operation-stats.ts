@@ -5,22 +5,12 @@
  * started watching it (so counters start at zero, and `registry.resetMetrics()` starts them
  * again); an executor that closed leaves its last figures behind in `retired`.
  */
-import type {
-  ErrorType,
-  ExecutorTelemetry,
-  OperationName,
-  TelemetryAttachment,
+import {
+  ERROR_TYPES,
+  type ExecutorTelemetry,
+  type OperationName,
+  type TelemetryAttachment,
 } from '@stateful-route/executor-core';
-
-/** The `error_type` label values, in the order of executor-core's `ERROR_TYPES`. */
-export const ERROR_TYPES: readonly ErrorType[] = [
-  'validation',
-  'connection',
-  'timeout',
-  'script',
-  'cluster',
-  'other',
-];
 
 /**
  * The process-wide set of open executors' telemetry (executor-core's `LIVE_TELEMETRY_KEY`),
@@ -40,7 +30,7 @@ export class OperationTotals {
   calls = 0;
   failures = 0;
   sumMs = 0;
-  /** Failures by error type, indexed as `ERROR_TYPES`. */
+  /** Failures by error type, indexed as executor-core's `ERROR_TYPES` (the `error_type` values). */
   readonly errors = new Float64Array(ERROR_TYPES.length);
   /** Per-bucket (not cumulative) counts; the last one is `+Inf`. */
   readonly buckets: Float64Array;

@@ -3,7 +3,14 @@
  * than `timeoutMs`: a slow or paused Redis gets the cached figures (or none) instead, and the
  * read keeps going in the background to refresh the cache for the next scrape. Figures younger
  * than `cacheMs` are served without a round trip, so frequent scrapes cost Redis nothing.
+ * The reply is parsed by executor-core's `parseRedisInfo`, the one INFO reader.
  */
+import {
+  infoNumber,
+  isCluster,
+  parseRedisInfo,
+  type RedisInfo,
+} from '@stateful-route/executor-core';
 import type { Cluster, Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 
@@ -17,45 +24,20 @@ export interface NodeInfo {
   keys: Map<string, number>;
 }
 
-function isCluster(client: Redis | Cluster): client is Cluster {
-  return (client as { isCluster?: boolean }).isCluster === true;
-}
-
 function nodeLabel(node: Redis): string {
   const { host, port, path } = node.options;
   return path ? path : `${host ?? 'localhost'}:${port ?? 6379}`;
 }
 
-function numberOf(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** Parses the reply of `INFO` (sections server, clients, memory, stats, keyspace, ...). */
-export function parseInfo(text: string): NodeInfo {
-  const fields = new Map<string, string>();
+/** The figures exposed of one node's parsed `INFO` (executor-core's `parseRedisInfo`). */
+export function nodeInfoOf(info: RedisInfo): NodeInfo {
   const keys = new Map<string, number>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    if (/^db\d+$/.test(name)) {
-      // db0:keys=12,expires=3,avg_ttl=0
-      const match = /(?:^|,)keys=(\d+)/.exec(value);
-      if (match) keys.set(name, Number(match[1]));
-    } else {
-      fields.set(name, value);
-    }
-  }
+  for (const [db, { keys: count }] of info.keyspace) keys.set(db, count);
   return {
-    usedMemory: numberOf(fields.get('used_memory')),
-    maxmemory: numberOf(fields.get('maxmemory')),
-    connectedClients: numberOf(fields.get('connected_clients')),
-    opsPerSec: numberOf(fields.get('instantaneous_ops_per_sec')),
+    usedMemory: infoNumber(info, 'used_memory'),
+    maxmemory: infoNumber(info, 'maxmemory'),
+    connectedClients: infoNumber(info, 'connected_clients'),
+    opsPerSec: infoNumber(info, 'instantaneous_ops_per_sec'),
     keys,
   };
 }
@@ -139,7 +121,7 @@ export class RedisInfoReader {
     results.forEach((result, i) => {
       const label = nodeLabel(nodes[i]!);
       if (result.status === 'fulfilled') {
-        next.set(label, parseInfo(result.value));
+        next.set(label, nodeInfoOf(parseRedisInfo(result.value)));
       } else {
         failed = true;
         // Keep the node's last figures: a node that stops answering is better shown stale

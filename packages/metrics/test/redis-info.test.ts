@@ -1,7 +1,10 @@
+import { parseRedisInfo } from '@stateful-route/executor-core';
 import { describe, expect, it } from 'vitest';
-import { parseInfo } from '../src/redis-info.js';
+import { nodeInfoOf } from '../src/redis-info.js';
 
-describe('parseInfo', () => {
+const parseInfo = (text: string) => nodeInfoOf(parseRedisInfo(text));
+
+describe('nodeInfoOf', () => {
   it('reads the figures and the keyspace lines of an INFO reply (CRLF line ends)', () => {
     const reply = [
       '# Clients',

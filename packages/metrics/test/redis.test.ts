@@ -1,4 +1,4 @@
-import { createRedisExecutor } from '@stateful-route/executor-core';
+import { createRedisExecutor, parseRedisInfo } from '@stateful-route/executor-core';
 import {
   freePort,
   startRedis,
@@ -211,8 +211,8 @@ describe('Redis INFO on scrape', () => {
     const registry = new Registry();
     instrument({ registry, redis: client, infoCacheMs: 60_000 });
     const infoCalls = async () => {
-      const text = await admin.info('commandstats');
-      return Number(/cmdstat_info:calls=(\d+)/.exec(text)?.[1] ?? 0);
+      const info = parseRedisInfo(await admin.info('commandstats'));
+      return info.commandstats.get('info')?.calls ?? 0;
     };
     const before = await infoCalls();
     await scrape(registry);

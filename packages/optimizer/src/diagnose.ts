@@ -1,6 +1,11 @@
 /** One call for a server route: gather the evidence from live objects and evaluate it. */
 import type { Analyzer } from '@stateful-route/analyzer';
-import type { StatefulExecutor, TunableExecutor } from '@stateful-route/executor-core';
+import {
+  infoNumber,
+  parseRedisInfo,
+  type StatefulExecutor,
+  type TunableExecutor,
+} from '@stateful-route/executor-core';
 import { evaluate } from './evaluate.js';
 import type { Finding, RedisFigures } from './finding.js';
 import type { Thresholds } from './thresholds.js';
@@ -27,11 +32,11 @@ export interface DiagnoseOptions {
 export async function readRedisFigures(redis: RedisFiguresSource): Promise<RedisFigures> {
   const figures: RedisFigures = {};
   try {
-    const info = await redis.info('memory');
-    const used = /^used_memory:(\d+)/m.exec(info);
-    const max = /^maxmemory:(\d+)/m.exec(info);
-    if (used) figures.usedMemory = Number(used[1]);
-    if (max) figures.maxMemory = Number(max[1]);
+    const info = parseRedisInfo(await redis.info('memory'));
+    const used = infoNumber(info, 'used_memory');
+    const max = infoNumber(info, 'maxmemory');
+    if (used !== undefined) figures.usedMemory = used;
+    if (max !== undefined) figures.maxMemory = max;
   } catch {
     // Left out.
   }

@@ -4,7 +4,12 @@
  * channel, and the fast failure while Redis refuses a reconnect (credentials).
  */
 import type { Redis } from 'ioredis';
-import { connectionChannel, type ConnectionMessage, type ConnectionState } from '../diagnostics.js';
+import {
+  CONNECTION_STATES,
+  connectionChannel,
+  type ConnectionMessage,
+  type ConnectionState,
+} from '../diagnostics.js';
 import { AuthError } from '../errors.js';
 import { isCluster, type RedisClient } from './options.js';
 import { toExecutorError } from './redis-errors.js';
@@ -19,15 +24,6 @@ export interface Connection {
   state: ConnectionState;
   detach: () => void;
 }
-
-const CONNECTION_EVENTS: readonly ConnectionState[] = [
-  'connect',
-  'ready',
-  'error',
-  'close',
-  'reconnecting',
-  'end',
-];
 
 /** @internal The connections of one Redis executor. */
 export class ConnectionPool {
@@ -80,7 +76,7 @@ export class ConnectionPool {
       state: client.status === 'ready' ? 'ready' : 'connect',
       detach: () => {},
     };
-    const handlers = CONNECTION_EVENTS.map((state) => {
+    const handlers = CONNECTION_STATES.map((state) => {
       const handler = (error?: { code?: unknown }) => {
         connection.state = state;
         if (state === 'reconnecting') this.reconnects++;

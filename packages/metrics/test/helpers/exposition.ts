@@ -1,31 +1,17 @@
 /**
- * A small parser of the Prometheus text exposition format (0.0.4), strict enough to catch
- * what prom-client would not: a sample line that does not parse, a sample of an undeclared
- * family, a histogram whose buckets are not cumulative or whose +Inf bucket differs from
- * _count.
+ * Reads the metrics' text exposition with the analyzer's parser (the one reader of the
+ * Prometheus text format), then checks what prom-client would not: a family declared twice,
+ * a sample of an undeclared family, a series exposed twice, a histogram whose buckets are
+ * not cumulative or whose +Inf bucket differs from _count.
  */
-export interface ParsedSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+import { parseExposition as parseText, type ExpositionSample } from '@stateful-route/analyzer';
+
+export type ParsedSample = ExpositionSample;
 
 export interface Exposition {
   types: Map<string, string>;
   help: Map<string, string>;
   samples: ParsedSample[];
-}
-
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/y;
-
-function parseValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw new Error(`bad sample value ${text}`);
-  return value;
 }
 
 function familyOf(name: string, types: Map<string, string>): string | undefined {
@@ -39,44 +25,24 @@ function familyOf(name: string, types: Map<string, string>): string | undefined 
   return undefined;
 }
 
+function bound(le: string | undefined): number {
+  return le === '+Inf' ? Infinity : Number(le);
+}
+
 export function parseExposition(text: string): Exposition {
-  const types = new Map<string, string>();
-  const help = new Map<string, string>();
-  const samples: ParsedSample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('# HELP ')) {
-      const [name, ...rest] = line.slice(7).split(' ');
-      help.set(name!, rest.join(' '));
-      continue;
+  const parsed = parseText(text);
+  const types = new Map(Object.entries(parsed.types));
+  const help = new Map(Object.entries(parsed.help));
+  const declarations = text.match(/^# TYPE /gm)?.length ?? 0;
+  if (declarations !== types.size) throw new Error('a family is declared twice');
+  for (const sample of parsed.samples) {
+    if (familyOf(sample.name, types) === undefined) {
+      throw new Error(`sample of undeclared family: ${sample.name}`);
     }
-    if (line.startsWith('# TYPE ')) {
-      const [name, type] = line.slice(7).split(' ');
-      if (types.has(name!)) throw new Error(`family ${name} declared twice`);
-      types.set(name!, type!);
-      continue;
-    }
-    if (line.startsWith('#')) continue;
-    const match = SAMPLE.exec(line);
-    if (!match) throw new Error(`unparsable line: ${line}`);
-    const [, name, body, value] = match;
-    const labels: Record<string, string> = {};
-    if (body) {
-      LABEL.lastIndex = 0;
-      while (LABEL.lastIndex < body.length) {
-        const start = LABEL.lastIndex;
-        const label = LABEL.exec(body);
-        if (!label || label.index !== start) throw new Error(`bad labels in: ${line}`);
-        labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-      }
-    }
-    if (familyOf(name!, types) === undefined)
-      throw new Error(`sample of undeclared family: ${line}`);
-    samples.push({ name: name!, labels, value: parseValue(value!) });
   }
-  checkUnique(samples);
-  checkHistograms(types, samples);
-  return { types, help, samples };
+  checkUnique(parsed.samples);
+  checkHistograms(types, parsed.samples);
+  return { types, help, samples: parsed.samples };
 }
 
 function seriesKey(sample: { name: string; labels: Record<string, string> }): string {
@@ -104,7 +70,7 @@ function checkHistograms(types: Map<string, string>, samples: ParsedSample[]): v
       const key = JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
       const entry = series.get(key) ?? { buckets: [] };
       series.set(key, entry);
-      if (suffix === '_bucket') entry.buckets.push([parseValue(le!), sample.value]);
+      if (suffix === '_bucket') entry.buckets.push([bound(le), sample.value]);
       else if (suffix === '_count') entry.count = sample.value;
       else if (suffix === '_sum') entry.sum = sample.value;
     }

@@ -1,0 +1,378 @@
+/**
+ * One `instrumentExecutor()` call's state and collectors: the figures of each `executor`
+ * label value (read from the executors' telemetry at scrape time), the counts of the rare
+ * channel events, and the samples of each family when the registry is scraped.
+ */
+import {
+  CONNECTION_STATES,
+  ERROR_TYPES,
+  METRIC_LABELS,
+  OPERATION_STATUS,
+  type ConnectionState,
+  type ExecutorStats,
+  type ExecutorTelemetry,
+} from '@stateful-route/executor-core';
+import type { Kind } from './family-specs.js';
+import type { FamilyMember, Sample } from './metric-family.js';
+import { DEFAULT_BUCKETS, type InstrumentOptions } from './options.js';
+import { OperationFigures, type OperationTotals } from './operation-stats.js';
+import { RedisInfoReader, type NodeInfo } from './redis-info.js';
+
+const {
+  executor: EXECUTOR,
+  operation: OPERATION,
+  status: STATUS,
+  errorType: ERROR_TYPE,
+  cacheType: CACHE_TYPE,
+  node: NODE,
+  db: DB,
+} = METRIC_LABELS;
+
+/** The counter families fed by channel events. */
+type EventKind = Extract<Kind, 'scriptLoads' | 'noscriptReloads' | 'reconnects'>;
+
+/** The numbers of one `executor` label value (or of every executor when not labelled). */
+interface Group {
+  /** The `executor` label value; undefined when not labelled. */
+  readonly label: string | undefined;
+  readonly figures: OperationFigures;
+  /** The counters of rare channel events, by family. */
+  readonly events: Record<EventKind, number>;
+  /** Executor name -> its stats reader (from the create event or `executorInstance`). */
+  readonly stats: Map<string, () => ExecutorStats>;
+  /** `executor \0 connection` -> last state. */
+  readonly connections: Map<string, ConnectionState>;
+}
+
+/** Formats a bucket bound for the `le` label the way Prometheus' Go client does. */
+function formatBound(bound: number): string {
+  return String(bound);
+}
+
+/** One `instrumentExecutor()` call: the numbers and the collectors. */
+export class Instrumentation implements FamilyMember {
+  readonly shareKey: string;
+  readonly shareExecutor: string | undefined;
+  readonly #filter: string | undefined;
+  readonly #labelled: boolean;
+  readonly #bounds: Float64Array;
+  readonly #le: string[];
+  readonly #groups = new Map<string, Group>();
+  readonly #closed = new Set<string>();
+  readonly #reader: RedisInfoReader | undefined;
+  #lastName: string | undefined = undefined;
+  #lastGroup: Group | undefined = undefined;
+
+  constructor(options: InstrumentOptions) {
+    this.#filter = options.executor;
+    this.#labelled = options.executorLabel ?? false;
+    const buckets = options.buckets ?? DEFAULT_BUCKETS;
+    this.#bounds = Float64Array.from(buckets);
+    this.#le = buckets.map(formatBound);
+    this.shareKey = JSON.stringify({ labelled: this.#labelled, buckets });
+    this.shareExecutor = this.#labelled ? this.#filter : undefined;
+    if (!this.#labelled) this.#groups.set('', this.#newGroup(undefined));
+    else if (this.#filter !== undefined) this.group(this.#filter);
+    if (options.redis) {
+      this.#reader = new RedisInfoReader(
+        options.redis,
+        options.infoCacheMs ?? 5000,
+        options.infoTimeoutMs ?? 250,
+      );
+    }
+  }
+
+  get bounds(): Float64Array {
+    return this.#bounds;
+  }
+
+  /** Whether events of this executor are counted. */
+  accepts(executor: string): boolean {
+    return this.#filter === undefined || executor === this.#filter;
+  }
+
+  #newGroup(label: string | undefined): Group {
+    return {
+      label,
+      figures: new OperationFigures([...this.#bounds]),
+      events: { scriptLoads: 0, noscriptReloads: 0, reconnects: 0 },
+      stats: new Map(),
+      connections: new Map(),
+    };
+  }
+
+  /** The group an executor's events go to. Cheap when called again with the same name. */
+  group(executor: string): Group {
+    if (executor === this.#lastName) return this.#lastGroup!;
+    const key = this.#labelled ? executor : '';
+    let group = this.#groups.get(key);
+    if (group === undefined) {
+      group = this.#newGroup(executor);
+      this.#groups.set(key, group);
+    }
+    this.#lastName = executor;
+    this.#lastGroup = group;
+    return group;
+  }
+
+  /** Reads what an accepted executor records, from now on. */
+  watch(telemetry: ExecutorTelemetry): void {
+    if (!this.accepts(telemetry.executor)) return;
+    this.group(telemetry.executor).figures.watch(telemetry);
+  }
+
+  /** The executor closed: its figures so far stay in the metrics. */
+  retire(telemetry: ExecutorTelemetry): void {
+    if (!this.accepts(telemetry.executor)) return;
+    this.group(telemetry.executor).figures.retire(telemetry);
+  }
+
+  /** Stops every recording this instrumentation asked for. */
+  releaseTelemetry(): void {
+    for (const group of this.#groups.values()) group.figures.release();
+  }
+
+  // ---- point channels -----------------------------------------------------------------
+
+  trackExecutor(name: string, stats: () => ExecutorStats): void {
+    this.#closed.delete(name);
+    this.group(name).stats.set(name, stats);
+  }
+
+  forgetExecutor(name: string): void {
+    this.#closed.add(name);
+    const group = this.group(name);
+    group.stats.delete(name);
+    const prefix = `${name}\0`;
+    for (const key of group.connections.keys()) {
+      if (key.startsWith(prefix)) group.connections.delete(key);
+    }
+  }
+
+  /** A `SCRIPT LOAD` of an accepted executor. */
+  scriptLoaded(executor: string): void {
+    this.group(executor).events.scriptLoads++;
+  }
+
+  /** A NOSCRIPT reply of an accepted executor, answered by sending the script again. */
+  noscriptReloaded(executor: string): void {
+    this.group(executor).events.noscriptReloads++;
+  }
+
+  connectionState(executor: string, connection: string, state: ConnectionState): void {
+    const group = this.group(executor);
+    if (state === 'reconnecting') group.events.reconnects++;
+    // Events of a closed executor (its clients ending after close) would bring it back.
+    if (!this.#closed.has(executor)) group.connections.set(`${executor}\0${connection}`, state);
+  }
+
+  // ---- scrape -------------------------------------------------------------------------
+
+  #labels(group: Group, extra: Record<string, string>): Record<string, string> {
+    return group.label === undefined ? extra : { [EXECUTOR]: group.label, ...extra };
+  }
+
+  #infoLabels(extra: Record<string, string>): Record<string, string> {
+    // INFO figures belong to the Redis client, not to an executor: labelled only when this
+    // instrumentation is restricted to one executor, which keeps shared families apart.
+    return this.#labelled && this.#filter !== undefined
+      ? { [EXECUTOR]: this.#filter, ...extra }
+      : extra;
+  }
+
+  collect(kind: string, name: string, out: Sample[]): void | Promise<void> {
+    switch (kind as Kind) {
+      case 'operations':
+        for (const group of this.#groups.values()) {
+          for (const { operation, totals } of group.figures.collect()) {
+            out.push({
+              labels: this.#labels(group, {
+                [OPERATION]: operation,
+                [STATUS]: OPERATION_STATUS.success,
+              }),
+              value: totals.calls - totals.failures,
+            });
+            out.push({
+              labels: this.#labels(group, {
+                [OPERATION]: operation,
+                [STATUS]: OPERATION_STATUS.error,
+              }),
+              value: totals.failures,
+            });
+          }
+        }
+        return;
+      case 'operationDuration':
+        for (const group of this.#groups.values()) {
+          for (const { operation, totals } of group.figures.collect()) {
+            this.#histogram(group, operation, totals, name, out);
+          }
+        }
+        return;
+      case 'errors':
+        for (const group of this.#groups.values()) {
+          for (const { operation, totals } of group.figures.collect()) {
+            totals.errors.forEach((count, i) => {
+              if (count > 0) {
+                out.push({
+                  labels: this.#labels(group, {
+                    [OPERATION]: operation,
+                    [ERROR_TYPE]: ERROR_TYPES[i]!,
+                  }),
+                  value: count,
+                });
+              }
+            });
+          }
+        }
+        return;
+      case 'operationsInFlight':
+        for (const group of this.#groups.values()) {
+          for (const { operation, inFlight } of group.figures.collect()) {
+            out.push({ labels: this.#labels(group, { [OPERATION]: operation }), value: inFlight });
+          }
+        }
+        return;
+      case 'cacheHitRatio':
+        for (const group of this.#groups.values()) this.#ratios(group, out);
+        return;
+      case 'connectionStatus':
+        for (const group of this.#groups.values()) {
+          if (group.connections.size === 0) continue;
+          for (const status of CONNECTION_STATES) {
+            let count = 0;
+            for (const state of group.connections.values()) if (state === status) count++;
+            out.push({ labels: this.#labels(group, { [STATUS]: status }), value: count });
+          }
+        }
+        return;
+      case 'scriptLoads':
+      case 'noscriptReloads':
+      case 'reconnects':
+        for (const group of this.#groups.values()) {
+          out.push({ labels: this.#labels(group, {}), value: group.events[kind as EventKind] });
+        }
+        return;
+      case 'redisInfoErrors':
+        return this.#infoErrors(out);
+      default:
+        return this.#info(kind as Kind, out);
+    }
+  }
+
+  #histogram(
+    group: Group,
+    operation: string,
+    totals: OperationTotals,
+    name: string,
+    out: Sample[],
+  ): void {
+    const base = this.#labels(group, { [OPERATION]: operation });
+    const { buckets } = totals;
+    let cumulative = 0;
+    for (let i = 0; i < this.#le.length; i++) {
+      cumulative += buckets[i]!;
+      out.push({
+        metricName: `${name}_bucket`,
+        labels: { ...base, le: this.#le[i]! },
+        value: cumulative,
+      });
+    }
+    cumulative += buckets[this.#le.length]!;
+    out.push({ metricName: `${name}_bucket`, labels: { ...base, le: '+Inf' }, value: cumulative });
+    out.push({ metricName: `${name}_sum`, labels: base, value: totals.sumMs / 1000 });
+    out.push({ metricName: `${name}_count`, labels: base, value: cumulative });
+  }
+
+  #ratios(group: Group, out: Sample[]): void {
+    let bySha = 0;
+    let byText = 0;
+    let hits = 0;
+    let misses = 0;
+    for (const read of group.stats.values()) {
+      let stats: ExecutorStats;
+      try {
+        stats = read();
+      } catch {
+        continue; // a broken stats reader must not fail the whole scrape
+      }
+      bySha += stats.scriptCallsBySha;
+      byText += stats.scriptCallsByText;
+      hits += stats.nearCacheHits;
+      misses += stats.nearCacheMisses;
+    }
+    // A ratio of nothing is not 0: the series is left out until there is something to count.
+    if (bySha + byText > 0) {
+      out.push({
+        labels: this.#labels(group, { [CACHE_TYPE]: 'script' }),
+        value: bySha / (bySha + byText),
+      });
+    }
+    if (hits + misses > 0) {
+      out.push({
+        labels: this.#labels(group, { [CACHE_TYPE]: 'near' }),
+        value: hits / (hits + misses),
+      });
+    }
+  }
+
+  async #infoErrors(out: Sample[]): Promise<void> {
+    if (!this.#reader) return;
+    // Wait for this scrape's read, so that a timeout is counted in the scrape that saw it.
+    await this.#reader.read();
+    out.push({ labels: this.#infoLabels({}), value: this.#reader.errors });
+  }
+
+  async #info(kind: Kind, out: Sample[]): Promise<void> {
+    if (!this.#reader) return;
+    const nodes = await this.#reader.read();
+    for (const [node, info] of nodes) {
+      if (kind === 'redisKeys') {
+        for (const [db, keys] of info.keys)
+          out.push({ labels: this.#infoLabels({ [NODE]: node, [DB]: db }), value: keys });
+        continue;
+      }
+      const value = pick(kind, info);
+      if (value !== undefined) out.push({ labels: this.#infoLabels({ [NODE]: node }), value });
+    }
+  }
+
+  reset(kind: string): void {
+    switch (kind as Kind) {
+      case 'operations':
+      case 'operationDuration':
+      case 'errors':
+        for (const group of this.#groups.values()) group.figures.reset();
+        return;
+      case 'scriptLoads':
+      case 'noscriptReloads':
+      case 'reconnects':
+        for (const group of this.#groups.values()) group.events[kind as EventKind] = 0;
+        return;
+      case 'redisInfoErrors':
+        if (this.#reader) this.#reader.errors = 0;
+        return;
+      default:
+        return; // gauges are levels read at scrape time: nothing to reset
+    }
+  }
+
+  disposeReader(): void {
+    this.#reader?.dispose();
+  }
+}
+
+function pick(kind: Kind, info: NodeInfo): number | undefined {
+  switch (kind) {
+    case 'redisUsedMemory':
+      return info.usedMemory;
+    case 'redisMaxmemory':
+      return info.maxmemory;
+    case 'redisConnectedClients':
+      return info.connectedClients;
+    case 'redisOpsPerSecond':
+      return info.opsPerSec;
+    default:
+      return undefined;
+  }
+}
