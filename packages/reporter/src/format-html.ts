@@ -1,38 +1,23 @@
 /**
- * The HTML report: one self-contained file with inline CSS and inline SVG charts (latency
- * percentiles per operation, latency histograms, throughput timeline). No script and no
- * external resource; a Content-Security-Policy in the page forbids them outright, so the
- * file opens the same offline, in a mail client or as a CI artifact.
+ * The HTML report: the report model laid out as one self-contained file with inline CSS
+ * and inline SVG charts (latency percentiles per operation, latency histograms, throughput
+ * and p99 timelines). No script and no external resource; a Content-Security-Policy in the
+ * page forbids them outright, so the file opens the same offline, in a mail client or as a
+ * CI artifact.
  */
-import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
-import type { Report, ReportFinding } from './report.js';
-import {
-  describeOperationExtras,
-  describeRedisShare,
-  describeSetup,
-  describeSpan,
-} from './provenance.js';
-import {
-  changeCells,
-  completeSlices,
-  headline,
-  operationsByCalls,
-  sortFindings,
-} from './summary.js';
-import type { ReportStatus } from './summary.js';
+import { cellText, cellTone } from './cells.js';
+import type { Cell, Glyphs } from './cells.js';
+import type {
+  Block,
+  Chart,
+  FindingItem,
+  LatencyCard,
+  ReportModel,
+  Section,
+  Table,
+  TimelineSeries,
+} from './report-model.js';
 import { escapeHtml, histogramChart, PALETTE, percentileChart, timelineChart } from './svg.js';
-import type { TimelineSeries } from './svg.js';
-import {
-  formatBytes,
-  formatInteger,
-  formatMs,
-  formatMsValue,
-  formatPercent,
-  formatPValue,
-  formatRate,
-  formatWithUnit,
-  formatEvidencePair,
-} from './units.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #ffffff;
@@ -81,265 +66,132 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print { main { max-width: none; } .card, .finding { break-inside: avoid; } }
 `;
 
-const STATUS_TEXT: Record<ReportStatus, string> = {
-  pass: 'PASS',
-  fail: 'FAIL',
-  attention: 'NEEDS ATTENTION',
-  info: 'REPORT',
-};
+const GLYPHS: Glyphs = { arrow: '→' };
 
 const e = escapeHtml;
 
-function row(cells: string[], className = ''): string {
+function tr(cells: string[], className = ''): string {
   return `<tr${className ? ` class="${className}"` : ''}>${cells.join('')}</tr>`;
 }
-const td = (text: string, className = ''): string =>
-  `<td${className ? ` class="${className}"` : ''}>${e(text)}</td>`;
-const th = (text: string): string => `<th>${e(text)}</th>`;
 
-function operationsTable(snapshot: AnalysisSnapshot): string {
-  const names = operationsByCalls(snapshot);
-  if (names.length === 0) return '<p>No calls measured.</p>';
-  const estimated = Object.values(snapshot.operations).some((o) => o.latency.estimated);
-  const rows = names.map((name) => {
-    const o = snapshot.operations[name] as OperationSnapshot;
-    const l = o.latency;
-    const errorRate = o.count === 0 ? 0 : o.errors / o.count;
-    return row([
-      td(name, 'name'),
-      td(formatInteger(o.count)),
-      td(formatRate(o.throughput)),
-      td(formatPercent(errorRate), o.errors > 0 ? 'bad' : ''),
-      ...[l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map((v) => td(formatMsValue(v))),
-    ]);
-  });
-  const t = snapshot.totals;
-  rows.push(
-    row(
-      [
-        td('all operations'),
-        td(formatInteger(t.count)),
-        td(formatRate(t.throughput)),
-        td(formatPercent(t.errorRate), t.errors > 0 ? 'bad' : ''),
-        '<td colspan="6"></td>',
-      ],
-      'total',
-    ),
-  );
-  return `<p class="meta">Latency in ms${estimated ? ', estimated from histogram buckets' : ''}.</p><table><thead>${row(
-    ['operation', 'calls', 'ops/s', 'errors', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'].map(th),
-  )}</thead><tbody>${rows.join('')}</tbody></table>${describeOperationExtras(snapshot)
-    .map((text) => `<p class="meta">${e(text)}</p>`)
-    .join('')}`;
+function td(c: Cell): string {
+  const classes = [c.kind === 'name' ? 'name' : '', cellTone(c) ?? ''].filter(Boolean).join(' ');
+  return `<td${classes ? ` class="${classes}"` : ''}>${e(cellText(c, GLYPHS))}</td>`;
 }
 
-function timelineSection(snapshot: AnalysisSnapshot): string {
-  const names = operationsByCalls(snapshot).filter(
-    (name) => (snapshot.operations[name]?.timeline.length ?? 0) > 1,
-  );
-  if (names.length === 0) return '';
-  const shown = names.slice(0, PALETTE.length);
-  const series: TimelineSeries[] = shown.map((name) => ({
-    name,
-    slices: completeSlices(snapshot, snapshot.operations[name] as OperationSnapshot),
-  }));
-  const legend = shown
+function rowHtml(cells: readonly Cell[], total: boolean): string {
+  // Trailing empty cells (the total row's percentiles) merge into one.
+  let end = cells.length;
+  while (end > 0 && cells[end - 1]?.kind === 'empty') end -= 1;
+  const tds = cells.slice(0, end).map(td);
+  if (end < cells.length) tds.push(`<td colspan="${cells.length - end}"></td>`);
+  return tr(tds, total ? 'total' : '');
+}
+
+/** A table; `head: false` for two-column figures, whose header row says nothing. */
+function tableHtml(t: Table, head = true): string {
+  const caption = t.caption ? `<p class="meta">${e(t.caption)}.</p>` : '';
+  const thead = head ? `<thead>${tr(t.columns.map((c) => `<th>${e(c.label)}</th>`))}</thead>` : '';
+  const rows = t.rows.map((row) => rowHtml(row.cells, row.total === true)).join('');
+  return `${caption}<table>${thead}<tbody>${rows}</tbody></table>`;
+}
+
+function legend(names: readonly string[]): string {
+  const items = names
     .map(
       (name, i) =>
         `<li><span class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></span>${e(name)}</li>`,
     )
     .join('');
+  return `<ul class="legend-list">${items}</ul>`;
+}
+
+function timelineHtml(series: readonly TimelineSeries[]): string {
+  // One colour per line: the quietest operations beyond the palette are not drawn.
+  const shown = series.slice(0, PALETTE.length);
+  const names = legend(shown.map((s) => s.name));
   const hidden =
-    names.length > shown.length
-      ? `<p class="meta">${names.length - shown.length} quieter operations not drawn.</p>`
+    series.length > shown.length
+      ? `<p class="meta">${series.length - shown.length} quieter operations not drawn.</p>`
       : '';
-  return `<section><h2>Timeline</h2>${timelineChart('Throughput timeline by operation', series)}<ul class="legend-list">${legend}</ul>${timelineChart('p99 latency timeline by operation', series, 'p99')}<ul class="legend-list">${legend}</ul>${hidden}</section>`;
+  return `${timelineChart('Throughput timeline by operation', shown)}${names}${timelineChart('p99 latency timeline by operation', shown, 'p99')}${names}${hidden}`;
 }
 
-function latencyCards(report: Report): string {
-  const snapshot = report.snapshot;
-  const comparison = report.comparison;
-  const names = snapshot
-    ? operationsByCalls(snapshot)
-    : (comparison?.operations.map((o) => o.operation) ?? []);
-  if (names.length === 0) return '';
-  const cards = names.map((name) => {
-    const o = snapshot?.operations[name];
-    const parts: string[] = [`<h3>${e(name)}</h3>`];
-    if (o) {
-      const l = o.latency;
-      parts.push(
-        `<p>${formatInteger(o.count)} calls, ${formatRate(o.throughput)} ops/s, p99 ${formatMs(l.p99)}${l.estimated ? ' (estimated)' : ''}</p>`,
-        percentileChart(
-          `${name}: latency percentiles`,
-          [
-            { label: 'p50', values: [l.p50] },
-            { label: 'p90', values: [l.p90] },
-            { label: 'p95', values: [l.p95] },
-            { label: 'p99', values: [l.p99] },
-            { label: 'p99.9', values: [l.p999] },
-            { label: 'max', values: [l.max] },
-          ],
-          ['current'],
-        ),
-        histogramChart(`${name}: latency histogram`, o.histogram),
-      );
-    }
-    const compared = comparison?.operations.find((c) => c.operation === name);
-    if (compared?.baseline && compared.current) {
-      const b = compared.baseline;
-      const c = compared.current;
-      parts.push(
-        percentileChart(
-          `${name}: baseline vs current`,
-          [
-            { label: 'p50', values: [b.p50, c.p50] },
-            { label: 'p95', values: [b.p95, c.p95] },
-            { label: 'p99', values: [b.p99, c.p99] },
-          ],
-          ['baseline', 'current'],
-        ),
-      );
-    }
-    return `<article class="card">${parts.join('')}</article>`;
-  });
-  return `<section><h2>Latency by operation</h2><div class="grid">${cards.join('')}</div></section>`;
+function chartHtml(chart: Chart): string {
+  return chart.kind === 'histogram'
+    ? histogramChart(chart.title, chart.histogram)
+    : percentileChart(chart.title, chart.bars, chart.series);
 }
 
-function comparisonSection(comparison: Comparison): string {
-  const rows = comparison.operations.map((o) => {
-    const verdictClass =
-      o.verdict === 'regression' ? 'bad' : o.verdict === 'improvement' ? 'good' : '';
-    const p99 =
-      o.baseline && o.current
-        ? `${formatMsValue(o.baseline.p99)} → ${formatMsValue(o.current.p99)}`
-        : formatMsValue(o.current?.p99 ?? o.baseline?.p99 ?? NaN);
-    return row([
-      td(o.operation, 'name'),
-      ...changeCells(o).map((cell) => td(cell)),
-      td(p99),
-      td(o.presence === 'both' ? formatPValue(o.pValue) : '-'),
-      td(o.presence === 'both' ? o.verdict : o.presence, verdictClass),
-    ]);
-  });
-  const thresholds = comparison.thresholds.length
-    ? `<h2>Thresholds</h2><table><thead>${row(['result', 'threshold', 'on', 'observed'].map(th))}</thead><tbody>${comparison.thresholds
-        .map((r) =>
-          row([
-            td(r.pass ? 'pass' : 'FAIL', r.pass ? 'good' : 'bad'),
-            td(r.threshold.source, 'name'),
-            td(r.operation ?? 'all operations', r.operation ? 'name' : ''),
-            td(
-              r.observed === null
-                ? (r.note ?? 'not measured')
-                : formatWithUnit(r.observed, r.threshold.unit),
-            ),
-          ]),
-        )
-        .join('')}</tbody></table>`
+function cardHtml(card: LatencyCard): string {
+  const summary = card.summary ? `<p>${e(card.summary)}</p>` : '';
+  return `<article class="card"><h3>${e(card.name)}</h3>${summary}${card.charts.map(chartHtml).join('')}</article>`;
+}
+
+function findingHtml(f: FindingItem): string {
+  const evidence = f.evidence ? tableHtml(f.evidence) : '';
+  const action = f.action
+    ? `<p>Action <code>${e(f.action.id)}</code> (${f.action.safety}): ${e(f.action.description)}</p>`
     : '';
-  return `<section><h2>Comparison with the baseline</h2><p class="meta">Latency: Mann-Whitney U on the latency histograms; throughput: Welch's t-test on the per-slice rates. A change counts when p &lt; ${comparison.alpha} and it is at least ${e(formatPercent(comparison.minChange))}.</p><table><thead>${row(
-    ['operation', 'Δ ops/s', 'Δ p50', 'Δ p95', 'Δ p99', 'p99 ms', 'p-value', 'verdict'].map(th),
-  )}</thead><tbody>${rows.join('')}</tbody></table>${thresholds}</section>`;
+  return `<div class="finding ${f.severity}"><h3><span class="sev">${f.severity}</span>${e(f.title)}</h3><p>${e(f.recommendation)} <code>${e(f.id)}</code></p>${evidence}${action}</div>`;
 }
 
-function findingsSection(findings: readonly ReportFinding[]): string {
-  if (findings.length === 0) return '';
-  const items = sortFindings(findings).map((f) => {
-    const evidence = f.evidence.length
-      ? `<table><thead>${row(['evidence', 'observed', 'threshold', 'where'].map(th))}</thead><tbody>${f.evidence
-          .map((ev) =>
-            row([
-              td(ev.metric),
-              ...formatEvidencePair(ev.observed, ev.threshold, ev.unit).map((v) => td(v)),
-              td([ev.operation, ev.window].filter(Boolean).join(', ')),
-            ]),
-          )
-          .join('')}</tbody></table>`
-      : '';
-    const action = f.action
-      ? `<p>Action <code>${e(f.action.id)}</code> (${f.action.safe ? 'safe to apply' : 'needs care'}): ${e(f.action.description)}</p>`
-      : '';
-    return `<div class="finding ${f.severity}"><h3><span class="sev">${f.severity}</span>${e(f.title)}</h3><p>${e(f.recommendation)} <code>${e(f.id)}</code></p>${evidence}${action}</div>`;
-  });
-  return `<section><h2>Findings</h2>${items.join('')}</section>`;
+function blockHtml(block: Block): string {
+  switch (block.kind) {
+    case 'paragraph':
+      return `<p class="meta">${e(block.text)}</p>`;
+    case 'table':
+      return tableHtml(block.table);
+    case 'figures':
+      return tableHtml(block.table, false);
+    case 'timeline':
+      return timelineHtml(block.series);
+    case 'findings':
+      return block.findings.map(findingHtml).join('');
+    case 'latency-cards':
+      return `<div class="grid">${block.cards.map(cardHtml).join('')}</div>`;
+  }
 }
 
-function detailsSection(snapshot: AnalysisSnapshot): string {
-  const parts: string[] = [];
-  const p = snapshot.process;
-  if (p) {
-    parts.push(
-      `<h3>Process</h3><table><tbody>${[
-        [
-          'event-loop delay p50 / p99 / max',
-          `${formatMs(p.eventLoopDelay.p50)} / ${formatMs(p.eventLoopDelay.p99)} / ${formatMs(p.eventLoopDelay.max)}`,
-        ],
-        ['heap used / RSS', `${formatBytes(p.heapUsed)} / ${formatBytes(p.rss)}`],
-        [
-          'GC pauses (count, total, longest)',
-          `${formatInteger(p.gc.count)}, ${formatMs(p.gc.totalMs)}, ${formatMs(p.gc.maxMs)}`,
-        ],
-      ]
-        .map(([k, v]) => row([td(k ?? ''), td(v ?? '')]))
-        .join('')}</tbody></table>`,
-    );
+/** The sections, the detail ones grouped under one "Details" heading where they come. */
+function sectionsHtml(sections: readonly Section[]): string[] {
+  const out: string[] = [];
+  let details: string[] = [];
+  const flush = (): void => {
+    if (details.length > 0) {
+      out.push(`<section class="details"><h2>Details</h2>${details.join('')}</section>`);
+    }
+    details = [];
+  };
+  for (const section of sections) {
+    const body = section.blocks.map(blockHtml).join('');
+    if (section.detail) {
+      details.push(`<h3>${e(section.title)}</h3>${body}`);
+      continue;
+    }
+    flush();
+    out.push(`<section><h2>${e(section.title)}</h2>${body}</section>`);
   }
-  const r = snapshot.redis;
-  if (r) {
-    const commands = Object.entries(r.commandstats).sort((a, b) => b[1].usec - a[1].usec);
-    const total = commands.reduce((s, [, c]) => s + c.usec, 0);
-    parts.push(
-      `<h3>Redis (server side, ${r.nodes} node${r.nodes > 1 ? 's' : ''})</h3><table><thead>${row(
-        ['command', 'calls', 'µs/call', 'time in Redis', 'share'].map(th),
-      )}</thead><tbody>${commands
-        .map(([name, c]) =>
-          row([
-            td(name, 'name'),
-            td(formatInteger(c.calls)),
-            td(c.usecPerCall.toFixed(2)),
-            td(formatMs(c.usec / 1000)),
-            td(formatPercent(total === 0 ? 0 : c.usec / total)),
-          ]),
-        )
-        .join(
-          '',
-        )}</tbody></table><p class="meta">Commands processed ${formatInteger(r.stats.totalCommandsProcessed)}; keyspace hits ${formatInteger(r.stats.keyspaceHits)}, misses ${formatInteger(r.stats.keyspaceMisses)}; memory ${e(formatBytes(r.memory.used))}${r.memory.max > 0 ? ` of ${e(formatBytes(r.memory.max))}` : ' (no maxmemory)'}; ${formatInteger(r.clients)} client${r.clients === 1 ? '' : 's'}.</p><p class="meta">${e(describeRedisShare(snapshot) ?? '')}</p>`,
-    );
-  }
-  const x = snapshot.executorStats;
-  if (x) {
-    parts.push(
-      `<h3>Executor counters</h3><table><tbody>${Object.entries(x)
-        .map(([k, v]) => row([td(k, 'name'), td(formatInteger(v))]))
-        .join('')}</tbody></table>`,
-    );
-  }
-  return parts.length ? `<section class="details"><h2>Details</h2>${parts.join('')}</section>` : '';
+  flush();
+  return out;
 }
 
 /** Renders the self-contained HTML report. */
-export function renderHtml(report: Report, generatedAt: string): string {
-  const title = report.title ?? 'stateful-route performance report';
-  const head = headline(report);
-  const lines = head.lines
+export function renderHtml(model: ReportModel): string {
+  const title = e(model.title);
+  const meta = [model.generated, model.span]
+    .filter(Boolean)
+    .map((m) => `<p class="meta">${e(m ?? '')}</p>`)
+    .join('');
+  const lines = model.headline
     .map((l) => `<li class="tone-${l.tone}"><b>${e(l.label)}</b> ${e(l.text)}</li>`)
     .join('');
-  const meta = [`Generated ${generatedAt}.`];
-  if (report.snapshot) meta.push(describeSpan(report.snapshot));
   const body = [
-    `<header><h1>${e(title)} <span class="badge status-${head.status}">${STATUS_TEXT[head.status]}</span></h1>${meta.map((m) => `<p class="meta">${e(m)}</p>`).join('')}</header>`,
+    `<header><h1>${title} <span class="badge status-${model.status}">${e(model.statusLabel)}</span></h1>${meta}</header>`,
     `<section class="headline" aria-label="Headline"><ul>${lines}</ul></section>`,
-    (report.notes ?? []).map((note) => `<p class="note">${e(note)}</p>`).join(''),
-    report.snapshot
-      ? `<section><h2>Operations</h2>${operationsTable(report.snapshot)}</section>`
-      : '',
-    report.comparison ? comparisonSection(report.comparison) : '',
-    findingsSection(report.findings ?? []),
-    report.snapshot ? timelineSection(report.snapshot) : '',
-    latencyCards(report),
-    report.snapshot ? detailsSection(report.snapshot) : '',
-    `<footer>${report.snapshot ? e(describeSetup(report.snapshot)) : ''}</footer>`,
+    ...model.notes.map((note) => `<p class="note">${e(note)}</p>`),
+    ...sectionsHtml(model.sections),
+    `<footer>${e(model.setup ?? '')}</footer>`,
   ].join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -347,7 +199,7 @@ export function renderHtml(report: Report, generatedAt: string): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)}</title>
+<title>${title}</title>
 <style>${CSS}</style>
 </head>
 <body>

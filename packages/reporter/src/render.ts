@@ -6,14 +6,23 @@ import { renderHtml } from './format-html.js';
 import { renderJson } from './format-json.js';
 import { renderMarkdown } from './format-markdown.js';
 import { renderText } from './format-text.js';
+import { buildReportModel } from './report-model.js';
+import type { ReportModel } from './report-model.js';
 import { FORMATS } from './report.js';
 import type { Report, ReportFormat } from './report.js';
 
+/** A view of the report model. */
+const view =
+  (emit: (model: ReportModel) => string) =>
+  (report: Report, generatedAt: string): string =>
+    emit(buildReportModel(report, generatedAt));
+
+// JSON is the data itself; the other formats lay out the one report model.
 const RENDERERS: Record<ReportFormat, (report: Report, generatedAt: string) => string> = {
   json: renderJson,
-  text: renderText,
-  markdown: renderMarkdown,
-  html: renderHtml,
+  text: view(renderText),
+  markdown: view(renderMarkdown),
+  html: view(renderHtml),
 };
 
 function validate(report: unknown): asserts report is Report {

@@ -37,6 +37,9 @@ export interface Report {
   generatedAt?: string;
 }
 
+/** The title of a report that has none. */
+export const DEFAULT_TITLE = 'stateful-route performance report';
+
 /** The formats `render` knows. */
 export const FORMATS = ['json', 'text', 'markdown', 'html'] as const;
 export type ReportFormat = (typeof FORMATS)[number];

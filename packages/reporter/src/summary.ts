@@ -6,7 +6,6 @@
 import type { AnalysisSnapshot, Comparison, OperationSnapshot } from '@stateful-route/analyzer';
 import type { Report, ReportFinding } from './report.js';
 import {
-  formatChange,
   formatInteger,
   formatMs,
   formatPercent,
@@ -214,16 +213,6 @@ export function headline(report: Report): Headline {
   if (status !== 'fail' && (critical || errors)) status = 'attention';
   if (lines.length === 0) lines.push({ tone: 'neutral', label: 'Empty', text: 'nothing measured' });
   return { status, lines };
-}
-
-/** The change columns of a comparison row, formatted. */
-export function changeCells(operation: Comparison['operations'][number]): string[] {
-  return [
-    formatChange(operation.change.throughput),
-    formatChange(operation.change.p50),
-    formatChange(operation.change.p95),
-    formatChange(operation.change.p99),
-  ];
 }
 
 /** Drops a last slice much shorter than the others (it would read as a fall in throughput). */

@@ -4,6 +4,7 @@
  * colour too.
  */
 import type { CompactHistogram, TimelineSlice } from '@stateful-route/analyzer';
+import type { PercentileBar, TimelineSeries } from './report-model.js';
 import { formatInteger, formatMsValue, formatRate } from './units.js';
 
 /** Escapes text for HTML and SVG content and attribute values. */
@@ -41,13 +42,6 @@ export function niceMax(value: number): number {
     if (step * power >= value) return step * power;
   }
   return 10 * power;
-}
-
-/** One bar group of the percentile chart. */
-export interface PercentileBar {
-  label: string;
-  /** ms per series (baseline, current) or a single value. */
-  values: number[];
 }
 
 /**
@@ -169,12 +163,6 @@ export function histogramChart(title: string, histogram: CompactHistogram): stri
     );
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>${parts.join('')}</svg>`;
-}
-
-/** One line of the timeline chart. */
-export interface TimelineSeries {
-  name: string;
-  slices: readonly TimelineSlice[];
 }
 
 /**

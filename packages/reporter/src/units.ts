@@ -105,20 +105,7 @@ export function formatWithUnit(value: number, unit: string | undefined): string 
   }
 }
 
-/**
- * The observed value and threshold of a finding's evidence, formatted alike. A `ratio`
- * reads as a percentage when both sides are fractions (a hit ratio, an error rate) and as
- * a multiple otherwise (reads per write, p99 / p50), since optimizer rules use the unit
- * for both.
- */
-export function formatEvidencePair(
-  observed: number,
-  threshold: number,
-  unit: string | undefined,
-): [string, string] {
-  if (unit === 'ratio' && Math.max(Math.abs(observed), Math.abs(threshold)) > 1) {
-    const multiple = (x: number): string => `${String(Number(x.toPrecision(3)))}×`;
-    return [multiple(observed), multiple(threshold)];
-  }
-  return [formatWithUnit(observed, unit), formatWithUnit(threshold, unit)];
+/** A multiple with about three significant digits: 5.7 -> `5.7×`. */
+export function formatMultiple(value: number): string {
+  return `${String(Number(value.toPrecision(3)))}×`;
 }

@@ -185,3 +185,35 @@ test('near-cache hits and allocation per call are shown when the snapshot has th
     expect(out, format).toMatch(/negative when a GC ran during the call\)?: loadUser -2\.0 KiB/);
   }
 });
+
+test('the Redis sentence and a one-sided p99 cell say the same in every format', () => {
+  const snapshot = current();
+  snapshot.redis!.stats.expiredKeys = 1234;
+  snapshot.redis!.stats.evictedKeys = 56;
+  const compared = comparison();
+  // getLinkedPod: p99 1.55 ms in the baseline, 1.76 ms in the current run.
+  const template = compared.operations.find((o) => o.operation === 'getLinkedPod')!;
+  const oneSided = {
+    pValue: 1,
+    verdict: 'unchanged' as const,
+    change: { throughput: null, p50: null, p95: null, p99: null },
+  };
+  compared.operations.push(
+    { ...template, ...oneSided, operation: 'retiredOp', presence: 'removed', current: null },
+    { ...template, ...oneSided, operation: 'newOp', presence: 'added', baseline: null },
+  );
+  const report: Report = { snapshot, comparison: compared, generatedAt: GENERATED_AT };
+  // Each format draws the arrow its own way; the cell says the same: which side was measured.
+  const cells = {
+    text: [/retiredOp .* 1\.55 -> .* removed/, /newOp .* -> 1\.76 .* added/],
+    markdown: [/`retiredOp` .*\| 1\.55 → \|.*removed/, /`newOp` .*\| → 1\.76 \|.*added/],
+    html: [/retiredOp<\/td>.*?<td>1\.55 →<\/td>/, /newOp<\/td>.*?<td>→ 1\.76<\/td>/],
+  };
+  for (const format of ['text', 'markdown', 'html'] as const) {
+    const out = render(report, format);
+    expect(out, format).toContain(
+      'keyspace hits 5,200, misses 1,800; expired 1,234, evicted 56; memory',
+    );
+    for (const cell of cells[format]) expect(out, format).toMatch(cell);
+  }
+});
