@@ -1,37 +1,15 @@
 /**
- * A small parser of the Prometheus text exposition format, enough for tests to read
- * counters and histograms by name and labels.
+ * Reading the server's `/metrics` in tests: the analyzer's exposition parser (the project's
+ * one), and a sum of samples by name and labels.
  */
+import { parseExposition as parseText, type ExpositionSample } from '@stateful-route/analyzer';
 
 /** One sample: metric name, labels and value. */
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+export type Sample = ExpositionSample;
 
-/** Parses every sample line (comments and blank lines skipped). */
+/** Every sample of an exposition text, in order. */
 export function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
-    if (!match) throw new Error(`not an exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    const body = match[2] ?? '';
-    const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
-    let label: RegExpExecArray | null;
-    while ((label = labelPattern.exec(body)) !== null) {
-      labels[label[1]!] = label[2]!
-        .replace(/\\n/g, '\n')
-        .replace(/\\"/g, '"')
-        .replace(/\\\\/g, '\\');
-    }
-    const raw = match[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    samples.push({ name: match[1]!, labels, value });
-  }
-  return samples;
+  return parseText(text).samples;
 }
 
 /** The sum of the samples named `name` whose labels include `labels`. */
