@@ -1,9 +1,20 @@
 /**
- * The CLI's own coded errors and the one place where any error becomes an exit code.
- * Executor codes keep their meaning: a validation error is a usage error (exit 2), an
- * unreachable or timed-out Redis, or one that refuses the credentials, is an unreachable
- * target (exit 3).
+ * The CLI's own coded errors and the one place where any error becomes an exit code. An
+ * error of any stateful-route package is recognised by its brand (`isStatefulRouteError`),
+ * never by the look of its code. Executor codes keep their meaning: a validation error is a
+ * usage error (exit 2), an unreachable or timed-out Redis, or one that refuses the
+ * credentials, is an unreachable target (exit 3). The codes are listed in docs/errors.md,
+ * generated from `CliErrorCodes`, `CliErrorDescriptions` and `exitCodeOfCode`.
  */
+import { AnalyzerErrorCodes } from '@stateful-route/analyzer';
+import {
+  ERROR_BRAND,
+  ErrorCodes,
+  isStatefulRouteError,
+  type CodeDescriptions,
+} from '@stateful-route/executor-core';
+import { OptimizerErrorCodes } from '@stateful-route/optimizer';
+import { ReporterErrorCodes } from '@stateful-route/reporter';
 import { CommanderError } from 'commander';
 
 /** The documented exit codes. */
@@ -26,20 +37,46 @@ export const ExitCodes = {
 /** One of the documented exit codes. */
 export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];
 
-/** The CLI's error codes (documented in docs/errors.md). */
+/**
+ * The CLI's error codes; what each means is in `CliErrorDescriptions`. Never reuse a retired
+ * code.
+ */
 export const CliErrorCodes = {
-  /** A flag, an argument or an input file is missing or malformed. */
   USAGE: 'SR_CLI_USAGE',
-  /** The server or metrics endpoint could not be reached or did not answer in time. */
   UNREACHABLE: 'SR_CLI_UNREACHABLE',
-  /** The server answered with an error or a reply the CLI does not understand. */
   REMOTE: 'SR_CLI_REMOTE',
-  /** An error without a code (a bug, or an uncoded error of a dependency). */
   INTERNAL: 'SR_CLI_INTERNAL',
 } as const;
 
 /** One of the CLI's own error codes. */
 export type CliErrorCode = (typeof CliErrorCodes)[keyof typeof CliErrorCodes];
+
+/**
+ * What each CLI code means, and the classes that carry it (docs/errors.md, with the exit code
+ * of `exitCodeOfCode`).
+ */
+export const CliErrorDescriptions: CodeDescriptions<CliErrorCode> = {
+  SR_CLI_USAGE: {
+    classes: ['UsageError'],
+    meaning:
+      'a flag, argument or input file of `stateful-route` is missing or malformed (no target, two targets, a bad URL, duration, mix or file, an argument whose bytes are not UTF-8); `field` names it (`argv[4]`: the 4th argument after the program name).',
+  },
+  SR_CLI_UNREACHABLE: {
+    classes: ['UnreachableError'],
+    meaning:
+      'the server or a metrics URL could not be reached, or did not answer within `--timeout`.',
+  },
+  SR_CLI_REMOTE: {
+    classes: ['RemoteError'],
+    meaning:
+      'the server answered with an error of no known code (a 401 without `--token`, a 404) or a reply the CLI cannot read. Exit code 4, or 2 for a 400, 413 or 415 and 3 for a 502-504. Known codes in a server reply keep their own meaning and exit code.',
+  },
+  SR_CLI_INTERNAL: {
+    classes: [],
+    meaning:
+      "an error that is not a stateful-route error (it lacks the brand: a plain `Error` with an `SR_` code included) reached the CLI's top-level catch: a bug, or an error of a dependency; the stack is printed.",
+  },
+};
 
 /** Base class of the CLI's own errors: a stable `code` and the exit code it maps to. */
 export class CliError extends Error {
@@ -58,6 +95,10 @@ export class CliError extends Error {
     this.code = code;
     this.exitCode = exitCode;
     this.field = options?.field;
+  }
+  /** The brand of every stateful-route error. */
+  get [ERROR_BRAND](): true {
+    return true;
   }
 }
 
@@ -89,33 +130,35 @@ export class RemoteError extends CliError {
   }
 }
 
-// Codes of other stateful-route packages that mean "what you asked for is malformed": a
-// bad option or threshold, a file that is not a snapshot, a report format that does not exist.
-const USAGE_CODES = new Set([
-  'SR_VALIDATION',
-  'SR_ANALYZER_INVALID_OPTION',
-  'SR_ANALYZER_THRESHOLD_SYNTAX',
-  'SR_ANALYZER_SNAPSHOT_SCHEMA',
-  'SR_OPTIMIZER_INVALID_OPTION',
-  'SR_REPORTER_FORMAT',
-  'SR_REPORTER_INVALID_REPORT',
+// Codes (the CLI's own and the other packages', by their constants) that mean "what you asked
+// for is malformed": a bad option or threshold, a file that is not a snapshot, a report format
+// that does not exist.
+const USAGE_CODES = new Set<string>([
+  ErrorCodes.VALIDATION,
+  AnalyzerErrorCodes.INVALID_OPTION,
+  AnalyzerErrorCodes.THRESHOLD_SYNTAX,
+  AnalyzerErrorCodes.SNAPSHOT_SCHEMA,
+  OptimizerErrorCodes.INVALID_OPTION,
+  ReporterErrorCodes.UNSUPPORTED_FORMAT,
+  ReporterErrorCodes.INVALID_REPORT,
+  CliErrorCodes.USAGE,
 ]);
 
-// Redis cannot serve this client: down, too slow, a cluster in trouble, or the credentials
-// refused (a direct target, or a server whose Redis refuses its credentials, 503).
-const UNREACHABLE_CODES = new Set([
-  'SR_REDIS_CONNECTION',
-  'SR_REDIS_TIMEOUT',
-  'SR_REDIS_AUTH',
-  'SR_REDIS_CLUSTER',
+// The target cannot serve this client: Redis down, too slow, a cluster in trouble, or the
+// credentials refused (a direct target, or a server whose Redis refuses its credentials, 503);
+// or the server itself out of reach.
+const UNREACHABLE_CODES = new Set<string>([
+  ErrorCodes.CONNECTION,
+  ErrorCodes.TIMEOUT,
+  ErrorCodes.AUTH,
+  ErrorCodes.CLUSTER,
+  CliErrorCodes.UNREACHABLE,
 ]);
 
 /** The exit code of an error code (executor, server or CLI), with the HTTP status as a hint. */
 export function exitCodeOfCode(code: string, status?: number): ExitCode {
-  if (USAGE_CODES.has(code) || code === CliErrorCodes.USAGE) return ExitCodes.USAGE;
-  if (UNREACHABLE_CODES.has(code) || code === CliErrorCodes.UNREACHABLE) {
-    return ExitCodes.UNREACHABLE;
-  }
+  if (USAGE_CODES.has(code)) return ExitCodes.USAGE;
+  if (UNREACHABLE_CODES.has(code)) return ExitCodes.UNREACHABLE;
   // Any other code: the server's own (`SR_BODY_TOO_LARGE`, `SR_UNSUPPORTED_MEDIA_TYPE`, ...)
   // or a proxy's. The status says enough: a 400, 413 or 415 is a request the server could
   // not take; a 502-504 means it cannot reach its backend, or a proxy cannot reach it.
@@ -128,8 +171,7 @@ export function exitCodeOfCode(code: string, status?: number): ExitCode {
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.OK : ExitCodes.USAGE;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('SR_')) return exitCodeOfCode(code);
+  if (isStatefulRouteError(error)) return exitCodeOfCode(error.code);
   return ExitCodes.OTHER;
 }
 
@@ -139,8 +181,10 @@ export function fieldOf(error: unknown): string | undefined {
   return typeof field === 'string' ? field : undefined;
 }
 
-/** The error code of anything thrown, or `SR_CLI_INTERNAL` for an uncoded error. */
+/**
+ * The error code of anything thrown: a stateful-route error's own, or `SR_CLI_INTERNAL` for
+ * anything else (an unbranded error, whatever its `code`).
+ */
 export function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SR_') ? code : CliErrorCodes.INTERNAL;
+  return isStatefulRouteError(error) ? error.code : CliErrorCodes.INTERNAL;
 }

@@ -8,11 +8,13 @@ export { processIo } from './io.js';
 export {
   ExitCodes,
   CliErrorCodes,
+  CliErrorDescriptions,
   CliError,
   UsageError,
   UnreachableError,
   RemoteError,
   exitCodeOf,
+  exitCodeOfCode,
 } from './errors.js';
 export type { ExitCode, CliErrorCode } from './errors.js';
 export { resolveTarget } from './target.js';

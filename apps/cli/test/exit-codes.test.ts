@@ -1,4 +1,9 @@
 import {
+  InvalidOptionError,
+  SnapshotSchemaError,
+  ThresholdSyntaxError,
+} from '@stateful-route/analyzer';
+import {
   AuthError,
   ConnectionError,
   TimeoutError,
@@ -6,9 +11,13 @@ import {
   RedisReplyError,
   ErrorCodes,
 } from '@stateful-route/executor-core';
+import { OptimizerOptionError } from '@stateful-route/optimizer';
+import { InvalidReportError, UnsupportedFormatError } from '@stateful-route/reporter';
+import { ConfigError, UnauthorizedError } from '@stateful-route/server';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, RemoteError, UnreachableError, UsageError } from '../src/index.js';
+import { codeOf } from '../src/errors.js';
+import { CliError, exitCodeOf, RemoteError, UnreachableError, UsageError } from '../src/index.js';
 
 describe('the one mapping from errors to exit codes', () => {
   it.each([
@@ -29,14 +38,50 @@ describe('the one mapping from errors to exit codes', () => {
     ['proxy bad gateway', new RemoteError(502, 'SR_CLI_REMOTE', 'x'), 3],
     ['server unauthorized', new RemoteError(401, 'SR_UNAUTHORIZED', 'x'), 4],
     ['server internal', new RemoteError(500, 'SR_INTERNAL', 'x'), 4],
-    [
-      'analyzer threshold syntax',
-      Object.assign(new Error('x'), { code: 'SR_ANALYZER_THRESHOLD_SYNTAX' }),
-      2,
-    ],
+    ['analyzer threshold syntax', new ThresholdSyntaxError('p99<<5ms', 'x'), 2],
+    ['analyzer option', new InvalidOptionError('alpha', 'x'), 2],
+    ['analyzer snapshot schema', new SnapshotSchemaError(2, 'x'), 2],
+    ['optimizer option', new OptimizerOptionError('rounds', 'x'), 2],
+    ['reporter format', new UnsupportedFormatError('pdf', ['json']), 2],
+    ['reporter report', new InvalidReportError('snapshot', 'x'), 2],
     ['an uncoded error', new TypeError('x'), 4],
+    [
+      'a plain Error whose code looks like ours',
+      Object.assign(new Error('x'), { code: 'SR_ANALYZER_THRESHOLD_SYNTAX' }),
+      4,
+    ],
     ['a thrown string', 'x', 4],
   ])('%s -> %i', (_name, error, code) => {
     expect(exitCodeOf(error)).toBe(code);
+  });
+});
+
+describe('the code printed for anything thrown', () => {
+  it.each([
+    ['an executor error', new ValidationError('uid', 'blank', 'x'), 'SR_VALIDATION'],
+    [
+      'an analyzer error',
+      new ThresholdSyntaxError('p99<<5ms', 'x'),
+      'SR_ANALYZER_THRESHOLD_SYNTAX',
+    ],
+    ['a server error', new UnauthorizedError(), 'SR_UNAUTHORIZED'],
+    ['a CLI error', new UsageError('x'), 'SR_CLI_USAGE'],
+    ["a server reply's code", new RemoteError(503, 'SR_REDIS_BUSY', 'x'), 'SR_REDIS_BUSY'],
+    [
+      'a plain Error with an SR_ code',
+      Object.assign(new Error('x'), { code: 'SR_X' }),
+      'SR_CLI_INTERNAL',
+    ],
+    ['a Node error', Object.assign(new Error('x'), { code: 'ENOENT' }), 'SR_CLI_INTERNAL'],
+    ['a thrown string', 'SR_VALIDATION', 'SR_CLI_INTERNAL'],
+  ])('%s -> %s', (_name, error, code) => {
+    expect(codeOf(error)).toBe(code);
+  });
+
+  it('an error of the server package thrown in process keeps its code (exit 4)', () => {
+    const error = new ConfigError('--port', 'is not a port');
+    expect(codeOf(error)).toBe('SR_CONFIG');
+    expect(exitCodeOf(error)).toBe(4);
+    expect(new UsageError('x')).toBeInstanceOf(CliError);
   });
 });

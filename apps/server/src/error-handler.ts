@@ -1,13 +1,15 @@
 /**
  * The one place where errors become HTTP replies: `{ error: { code, message, field? } }`
- * with the status of the code (see `STATUS_OF_CODE`). Never a stack trace, never a value the
- * client sent; unexpected errors are logged with their stack and answered with SR_INTERNAL.
+ * with the status of the code (see `STATUS_OF_CODE`). An error of any stateful-route package
+ * is recognised by its brand (`isStatefulRouteError`), never by the look of its code. Never a
+ * stack trace, never a value the client sent; unexpected errors are logged with their stack
+ * and answered with SR_INTERNAL.
  * An unavailable backend (503, 507) is not a server fault: it is logged at warn, once per
  * state change (see `BackendAvailability`), not once per request.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { StatefulRouteError, ValidationError } from '@stateful-route/executor-core';
+import { isStatefulRouteError, ValidationError } from '@stateful-route/executor-core';
 import type {
   FastifyBaseLogger,
   FastifyError,
@@ -16,7 +18,7 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import type { BackendAvailability } from './backend-availability.js';
-import { ServerError, ServerErrorCodes, statusOfCode, RequestValidationError } from './errors.js';
+import { ServerErrorCodes, statusOfCode, RequestValidationError } from './errors.js';
 
 /** The JSON body of every error reply. */
 export interface ErrorBody {
@@ -75,32 +77,15 @@ const FASTIFY_ERRORS: Record<
 
 /** Maps any thrown value to the reply the client gets. */
 export function mapError(error: unknown): MappedError {
-  if (error instanceof StatefulRouteError) {
+  // An error of any stateful-route package (the executor's, the server's, the analyzer's, the
+  // reporter's, ...): its messages are written for people and carry no user values.
+  if (isStatefulRouteError(error)) {
     const status = statusOfCode(error.code);
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
-    if (error instanceof ValidationError) body.error.field = error.field;
+    if (error instanceof ValidationError || error instanceof RequestValidationError) {
+      body.error.field = error.field;
+    }
     return { status, body, level: levelOf(status) };
-  }
-  if (error instanceof ServerError) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message } };
-    if (error instanceof RequestValidationError) body.error.field = error.field;
-    return { status: error.statusCode, body, level: levelOf(error.statusCode) };
-  }
-  // Coded errors of the other stateful-route packages (SR_ANALYZER_*, SR_REPORTER_*,
-  // SR_OPTIMIZER_*, ...): their messages are written for people and carry no user values.
-  const coded = error as { code?: unknown; message?: unknown } | null;
-  if (
-    error instanceof Error &&
-    typeof coded?.code === 'string' &&
-    /^SR_[A-Z_]+$/.test(coded.code) &&
-    typeof coded.message === 'string'
-  ) {
-    const status = statusOfCode(coded.code);
-    return {
-      status,
-      body: { error: { code: coded.code, message: coded.message } },
-      level: levelOf(status),
-    };
   }
   const fastifyError = error as Partial<FastifyError> | null;
   const known =

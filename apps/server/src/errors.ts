@@ -1,93 +1,104 @@
 /**
  * The server's own coded errors, and the one table that maps every error code (the
  * executor's and the server's) to an HTTP status. Codes are stable and listed in
- * docs/errors.md; clients branch on `code`, never on the message.
+ * docs/errors.md (generated from `ServerErrorCodes`, `ServerErrorDescriptions` and
+ * `STATUS_OF_CODE`); clients branch on `code`, never on the message. The errors carry the
+ * brand of every stateful-route error (`isStatefulRouteError()` of executor-core).
  */
-import type { ErrorCode } from '@stateful-route/executor-core';
+import { ERROR_BRAND, type CodeDescriptions, type ErrorCode } from '@stateful-route/executor-core';
 
-/** Codes the server adds to the executor's (`SR_VALIDATION` is shared with it). */
+/**
+ * Codes the server adds to the executor's (`SR_VALIDATION` is shared with it); what each
+ * means is in `ServerErrorDescriptions`. Never reuse a retired code.
+ */
 export const ServerErrorCodes = {
-  /** The request broke an input rule (schema, id rules, batch cap); nothing was written. */
   VALIDATION: 'SR_VALIDATION',
-  /** The route needs `Authorization: Bearer <token>` and it was missing or wrong. */
   UNAUTHORIZED: 'SR_UNAUTHORIZED',
-  /** The request is not valid HTTP/1.1 (Node's parser refused it before any route saw it). */
   BAD_REQUEST: 'SR_BAD_REQUEST',
-  /** No route has this path. */
   NOT_FOUND: 'SR_NOT_FOUND',
-  /** The path exists, but not with this method (the `Allow` header lists those it has). */
   METHOD_NOT_ALLOWED: 'SR_METHOD_NOT_ALLOWED',
-  /** The request (headers and body) did not arrive within the request or headers timeout. */
   REQUEST_TIMEOUT: 'SR_REQUEST_TIMEOUT',
-  /** The request body is larger than the configured body limit. */
   BODY_TOO_LARGE: 'SR_BODY_TOO_LARGE',
-  /** The request body is not `application/json`, or declares a charset other than UTF-8. */
   UNSUPPORTED_MEDIA_TYPE: 'SR_UNSUPPORTED_MEDIA_TYPE',
-  /** The request line and headers are larger than 16 KiB. */
   HEADERS_TOO_LARGE: 'SR_HEADERS_TOO_LARGE',
-  /** The server is shutting down and takes no new requests (retry on another replica). */
   SHUTTING_DOWN: 'SR_SHUTTING_DOWN',
-  /** An unexpected failure inside the server (details in the server log, not the reply). */
   INTERNAL: 'SR_INTERNAL',
-  /** A command-line flag or environment variable is malformed (bin exit code 2). */
   CONFIG: 'SR_CONFIG',
 } as const;
 
 export type ServerErrorCode = (typeof ServerErrorCodes)[keyof typeof ServerErrorCodes];
 
-/** Every code an HTTP error reply can carry. */
-export type ReplyErrorCode = ErrorCode | ServerErrorCode;
-
-/** Base class of the server's errors: a stable `code` and the HTTP status it maps to. */
-export class ServerError extends Error {
-  readonly code: ServerErrorCode;
-  readonly statusCode: number;
-  constructor(code: ServerErrorCode, statusCode: number, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = statusCode;
-  }
-}
+/**
+ * Every code an HTTP error reply can carry: all but `SR_CONFIG`, which is thrown at start-up,
+ * before the server listens.
+ */
+export type ReplyErrorCode = ErrorCode | Exclude<ServerErrorCode, typeof ServerErrorCodes.CONFIG>;
 
 /**
- * A request that broke an input rule before reaching the executor (JSON schema, path
- * syntax, batch cap). `field` names the offending input: `podId`, `uids`, `uids[3]`, `body`.
+ * What each server code means, and the classes that carry it (none for the codes that are
+ * only ever in a reply). The rows of docs/errors.md, with the status of `STATUS_OF_CODE`.
  */
-export class RequestValidationError extends ServerError {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(ServerErrorCodes.VALIDATION, 400, `${field}: ${message}`);
-    this.field = field;
-  }
-}
-
-/** A JSON body declared in a charset other than UTF-8 (`charset=iso-8859-1`, ...). */
-export class UnsupportedMediaTypeError extends ServerError {
-  constructor(message: string) {
-    super(ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE, 415, message);
-  }
-}
-
-/** Missing or wrong bearer token. The message never says which, nor echoes the token. */
-export class UnauthorizedError extends ServerError {
-  constructor() {
-    super(
-      ServerErrorCodes.UNAUTHORIZED,
-      401,
-      'this route needs the header Authorization: Bearer <token>',
-    );
-  }
-}
-
-/** A malformed flag or environment variable. `source` is the flag or variable name. */
-export class ConfigError extends ServerError {
-  readonly source: string;
-  constructor(source: string, message: string) {
-    super(ServerErrorCodes.CONFIG, 500, `${source}: ${message}`);
-    this.source = source;
-  }
-}
+export const ServerErrorDescriptions: CodeDescriptions<ServerErrorCode> = {
+  SR_VALIDATION: {
+    classes: ['RequestValidationError'],
+    meaning:
+      "a request broke a rule before reaching the executor: its JSON schema (wrong type, missing or unknown property, bad JSON, a body that is not an object), a path or query integer that is not canonical decimal (`01`, `1.5`, `1e3`, `-0`), a batch over `--max-batch`, a body that is not valid UTF-8 (`field` `body`), or a URL that is not valid percent-encoded UTF-8; `field` names the input (`podId`, `uids`, `uids[3]`, `body`, `path`). Nothing was written. The id rules themselves are the executor's (same code).",
+  },
+  SR_UNAUTHORIZED: {
+    classes: ['UnauthorizedError'],
+    meaning:
+      'the server runs with `--token` (or `--metrics-token` for `/metrics`) and the request had no `Authorization: Bearer <token>` header or a wrong one. Checked before the body is read.',
+  },
+  SR_BAD_REQUEST: {
+    classes: [],
+    meaning:
+      "the request is not valid HTTP/1.1: Node's parser refused it before any route saw it (a malformed request line or header, both `Content-Length` and `Transfer-Encoding`, an HTTP version other than 1.0 or 1.1). Nothing was written; the connection is closed.",
+  },
+  SR_NOT_FOUND: {
+    classes: [],
+    meaning: 'no route has this path.',
+  },
+  SR_METHOD_NOT_ALLOWED: {
+    classes: [],
+    meaning:
+      'the path exists, but not with this method; the `Allow` header lists the methods it has (`GET, HEAD, PUT`). Nothing was written.',
+  },
+  SR_REQUEST_TIMEOUT: {
+    classes: [],
+    meaning:
+      'the request did not arrive in time: its line, headers and body within `--request-timeout-ms` (30 s by default), or its line and headers within 10 s (or the request timeout when shorter). Nothing was written; the connection is closed.',
+  },
+  SR_BODY_TOO_LARGE: {
+    classes: [],
+    meaning:
+      "the request body is larger than `--body-limit` (64 KiB by default), or the chunk extensions of a chunked body are larger than 16 KiB (Node's parser; the connection is then closed). Nothing was written.",
+  },
+  SR_UNSUPPORTED_MEDIA_TYPE: {
+    classes: ['UnsupportedMediaTypeError'],
+    meaning:
+      'a request body was sent with a `Content-Type` other than `application/json`, or with a `charset` other than UTF-8 (`application/json; charset=iso-8859-1`). Nothing was written.',
+  },
+  SR_HEADERS_TOO_LARGE: {
+    classes: [],
+    meaning:
+      "the request line and headers are larger than 16 KiB (Node's `maxHeaderSize`). Nothing was written; the connection is closed.",
+  },
+  SR_SHUTTING_DOWN: {
+    classes: [],
+    meaning:
+      'the server got SIGTERM or SIGINT and is finishing the requests in flight: a request that arrives on a connection still open is refused (with `Retry-After: 1` and `Connection: close`). Nothing was written; retry, on another instance.',
+  },
+  SR_INTERNAL: {
+    classes: [],
+    meaning:
+      'an error that is neither a stateful-route error (it lacks the brand: a plain `Error` with an `SR_` code included) nor a known framework error reached the server\'s error handler: a bug. The reply says only "internal server error"; the stack is in the server log (level `error`, with the request id).',
+  },
+  SR_CONFIG: {
+    classes: ['ConfigError'],
+    meaning:
+      "a flag or environment variable of `stateful-route-server` is malformed or conflicting (`--port 80a`, both `--redis` and `--redis-cluster`, a token shorter than 8 characters); `source` names it (the token's value is never shown). Thrown at start-up, before the server listens: the bin prints it and exits with code 2.",
+  },
+};
 
 /**
  * HTTP status of each code. Backend unavailability is 503 (retry later; Redis refusing the
@@ -117,10 +128,67 @@ export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.f
   SR_CORRUPT_VALUE: 500,
   SR_UNSUPPORTED: 500,
   SR_INTERNAL: 500,
-  SR_CONFIG: 500,
 });
 
-/** The HTTP status for an error code; 500 for a code this table does not know. */
+/**
+ * The HTTP status for an error code; 500 for a code this table does not know (the codes of
+ * the metrics, analyzer, optimizer and reporter: a library refusing what the server gave it
+ * is the server's fault; `SR_CONFIG`, should a `ConfigError` ever reach a request).
+ */
 export function statusOfCode(code: string): number {
   return (STATUS_OF_CODE as Record<string, number>)[code] ?? 500;
+}
+
+/** Base class of the server's errors: a stable `code` and its HTTP status (`STATUS_OF_CODE`). */
+export class ServerError extends Error {
+  readonly code: ServerErrorCode;
+  readonly statusCode: number;
+  constructor(code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusOfCode(code);
+  }
+  /** The brand of every stateful-route error. */
+  get [ERROR_BRAND](): true {
+    return true;
+  }
+}
+
+/**
+ * A request that broke an input rule before reaching the executor (JSON schema, path
+ * syntax, batch cap). `field` names the offending input: `podId`, `uids`, `uids[3]`, `body`.
+ */
+export class RequestValidationError extends ServerError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(ServerErrorCodes.VALIDATION, `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** A JSON body declared in a charset other than UTF-8 (`charset=iso-8859-1`, ...). */
+export class UnsupportedMediaTypeError extends ServerError {
+  constructor(message: string) {
+    super(ServerErrorCodes.UNSUPPORTED_MEDIA_TYPE, message);
+  }
+}
+
+/** Missing or wrong bearer token. The message never says which, nor echoes the token. */
+export class UnauthorizedError extends ServerError {
+  constructor() {
+    super(
+      ServerErrorCodes.UNAUTHORIZED,
+      'this route needs the header Authorization: Bearer <token>',
+    );
+  }
+}
+
+/** A malformed flag or environment variable. `source` is the flag or variable name. */
+export class ConfigError extends ServerError {
+  readonly source: string;
+  constructor(source: string, message: string) {
+    super(ServerErrorCodes.CONFIG, `${source}: ${message}`);
+    this.source = source;
+  }
 }

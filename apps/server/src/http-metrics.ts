@@ -5,9 +5,12 @@
  * and cardinality stays bounded.
  *
  * The hot path touches no prom-client object: each series is a plain bucket array updated in
- * the `onResponse` hook, and the registry reads them at scrape time through a metric object
- * with `get()` (prom-client's own child `observe()` hashes the labels on every call).
+ * the `onResponse` hook (executor-core's `bucketIndex`), and the registry reads them at scrape
+ * time through a metric object with `get()` written by the metrics package's
+ * `histogramSamples` (prom-client's own child `observe()` hashes the labels on every call).
  */
+import { bucketIndex } from '@stateful-route/executor-core';
+import { bucketLabels, histogramSamples, type Sample } from '@stateful-route/metrics';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -15,6 +18,8 @@ import type { Registry } from 'prom-client';
 export const HTTP_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+
+const LE = bucketLabels(HTTP_BUCKETS);
 
 /** Label value of requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -27,12 +32,6 @@ interface Series {
   buckets: Float64Array;
   sum: number;
   count: number;
-}
-
-interface Sample {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName: string;
 }
 
 /** The registry-facing object: what prom-client's `Registry` needs of a metric (internal). */
@@ -56,32 +55,15 @@ export class HttpDurationMetric {
       };
       this.series.set(key, series);
     }
-    let i = 0;
-    while (i < HTTP_BUCKETS.length && seconds > HTTP_BUCKETS[i]!) i++;
-    series.buckets[i]!++;
+    series.buckets[bucketIndex(HTTP_BUCKETS, seconds)]!++;
     series.sum += seconds;
     series.count++;
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
     const values: Sample[] = [];
-    for (const { labels, buckets, sum, count } of this.series.values()) {
-      let cumulative = 0;
-      for (let i = 0; i < HTTP_BUCKETS.length; i++) {
-        cumulative += buckets[i]!;
-        values.push({
-          value: cumulative,
-          labels: { ...labels, le: HTTP_BUCKETS[i]! },
-          metricName: `${NAME}_bucket`,
-        });
-      }
-      values.push({
-        value: count,
-        labels: { ...labels, le: '+Inf' },
-        metricName: `${NAME}_bucket`,
-      });
-      values.push({ value: sum, labels, metricName: `${NAME}_sum` });
-      values.push({ value: count, labels, metricName: `${NAME}_count` });
+    for (const { labels, buckets, sum } of this.series.values()) {
+      histogramSamples(NAME, LE, buckets, sum, labels, values);
     }
     return {
       name: this.name,

@@ -11,6 +11,7 @@ export { createBackend, redactUrl } from './backend.js';
 export type { Backend } from './backend.js';
 export {
   ServerErrorCodes,
+  ServerErrorDescriptions,
   ServerError,
   RequestValidationError,
   UnauthorizedError,

@@ -1,3 +1,4 @@
+import { InvalidOptionError, ThresholdSyntaxError } from '@stateful-route/analyzer';
 import {
   AuthError,
   ConnectionError,
@@ -11,8 +12,18 @@ import {
   ValidationError,
   type ErrorCode,
 } from '@stateful-route/executor-core';
+import { MetricsConflictError, MetricsOptionsError } from '@stateful-route/metrics';
+import { OptimizerOptionError } from '@stateful-route/optimizer';
+import { InvalidReportError, UnsupportedFormatError } from '@stateful-route/reporter';
 import { describe, expect, test } from 'vitest';
-import { mapError, STATUS_OF_CODE } from '../src/index.js';
+import {
+  ConfigError,
+  mapError,
+  RequestValidationError,
+  STATUS_OF_CODE,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../src/index.js';
 
 describe('mapError', () => {
   test.each([
@@ -43,17 +54,58 @@ describe('mapError', () => {
     }
   });
 
-  test("another package's coded error keeps its code (500)", () => {
-    const error = Object.assign(new Error('format "pdf" is not one of json, text'), {
-      code: 'SR_REPORTER_FORMAT',
-    });
+  // Recognised by the brand every package's errors carry, not by the look of the code.
+  test.each([
+    ['analyzer', new InvalidOptionError('alpha', 'must be in (0, 1)'), 500],
+    ['analyzer', new ThresholdSyntaxError('p99<<5ms', 'two comparators'), 500],
+    ['metrics', new MetricsOptionsError('buckets', 'must be increasing'), 500],
+    ['metrics', new MetricsConflictError('sr_ops_total', 'already registered'), 500],
+    ['optimizer', new OptimizerOptionError('rounds', 'must be an integer from 1 to 10'), 500],
+    ['reporter', new UnsupportedFormatError('pdf', ['json', 'text']), 500],
+    ['reporter', new InvalidReportError('snapshot', 'is not an object'), 500],
+    ['server', new UnauthorizedError(), 401],
+    ['server', new UnsupportedMediaTypeError('charset=iso-8859-1 is not UTF-8'), 415],
+    ['server', new ConfigError('--port', 'is not a port'), 500],
+  ])('an error of the %s package keeps its code and message: %s -> %i', (_pkg, error, status) => {
     expect(mapError(error)).toEqual({
-      status: 500,
-      body: {
-        error: { code: 'SR_REPORTER_FORMAT', message: 'format "pdf" is not one of json, text' },
-      },
-      level: 'error',
+      status,
+      body: { error: { code: error.code, message: error.message } },
+      level: status >= 500 ? 'error' : 'debug',
     });
+  });
+
+  test("the server's request validation error names its field", () => {
+    expect(mapError(new RequestValidationError('uids[3]', 'must be a string'))).toEqual({
+      status: 400,
+      body: {
+        error: { code: 'SR_VALIDATION', message: 'uids[3]: must be a string', field: 'uids[3]' },
+      },
+      level: 'debug',
+    });
+  });
+
+  test('an error branded by another copy of a package is recognised (Symbol.for, no import)', () => {
+    class ElsewhereError extends Error {
+      readonly code = 'SR_REPORTER_FORMAT';
+      get [Symbol.for('stateful-route.error')](): true {
+        return true;
+      }
+    }
+    expect(mapError(new ElsewhereError('format "pdf"')).body.error).toEqual({
+      code: 'SR_REPORTER_FORMAT',
+      message: 'format "pdf"',
+    });
+  });
+
+  test('a plain Error whose code looks like ours is not ours: a bare 500 SR_INTERNAL', () => {
+    for (const code of ['SR_REPORTER_FORMAT', 'SR_VALIDATION', 'SR_REDIS_CONNECTION']) {
+      const error = Object.assign(new Error('detail with a user value'), { code });
+      expect(mapError(error)).toEqual({
+        status: 500,
+        body: { error: { code: 'SR_INTERNAL', message: 'internal server error' } },
+        level: 'error',
+      });
+    }
   });
 
   test('an unexpected error is a bare 500 SR_INTERNAL: no message, no stack', () => {

@@ -1,21 +1,47 @@
 /**
- * Errors thrown by the analyzer. Each has a stable string `code` (documented in the README
- * and in docs/errors.md); branch on `code` or the class, never on the message.
+ * Errors thrown by the analyzer. Each has a stable string `code` (listed in docs/errors.md,
+ * generated from `AnalyzerErrorCodes` and `AnalyzerErrorDescriptions`) and the brand of every
+ * stateful-route error (`isStatefulRouteError()` of executor-core); branch on `code` or the
+ * class, never on the message.
  */
+import { ERROR_BRAND, type CodeDescriptions } from '@stateful-route/executor-core';
 
-/** Stable error codes of @stateful-route/analyzer. Never reuse a retired code. */
+/**
+ * Stable error codes of @stateful-route/analyzer; what each means is in
+ * `AnalyzerErrorDescriptions`. Never reuse a retired code.
+ */
 export const AnalyzerErrorCodes = {
-  /** An option of createAnalyzer, runWorkload or compare is out of range. */
   INVALID_OPTION: 'SR_ANALYZER_INVALID_OPTION',
-  /** A threshold expression such as `p99<5ms` could not be parsed. */
   THRESHOLD_SYNTAX: 'SR_ANALYZER_THRESHOLD_SYNTAX',
-  /** A Prometheus text exposition could not be parsed. */
   EXPOSITION_PARSE: 'SR_ANALYZER_EXPOSITION_PARSE',
-  /** A snapshot has an unknown `schemaVersion` or is not a snapshot at all. */
   SNAPSHOT_SCHEMA: 'SR_ANALYZER_SNAPSHOT_SCHEMA',
 } as const;
 
 export type AnalyzerErrorCode = (typeof AnalyzerErrorCodes)[keyof typeof AnalyzerErrorCodes];
+
+/** What each analyzer code means, and the classes that carry it (docs/errors.md). */
+export const AnalyzerErrorDescriptions: CodeDescriptions<AnalyzerErrorCode> = {
+  SR_ANALYZER_INVALID_OPTION: {
+    classes: ['InvalidOptionError'],
+    meaning:
+      'an option of `createAnalyzer()`, `runWorkload()`, `fromExposition()` or `compare()` is out of range (a window shorter than a slice, a non-positive duration or concurrency, an unknown operation or negative weight in `mix`, `alpha` outside (0, 1)); `option` names it.',
+  },
+  SR_ANALYZER_THRESHOLD_SYNTAX: {
+    classes: ['ThresholdSyntaxError'],
+    meaning:
+      'a threshold such as `getServiceState.p99<5ms` could not be parsed: unknown metric, missing comparator, `=` instead of `<`/`>`, a unit that does not fit the metric; `input` is the expression and `reason` what is wrong.',
+  },
+  SR_ANALYZER_EXPOSITION_PARSE: {
+    classes: ['ExpositionParseError'],
+    meaning:
+      'a scrape given to `fromExposition()` or `parseExposition()` is not Prometheus text format; `line` is the 1-based line of the first bad line.',
+  },
+  SR_ANALYZER_SNAPSHOT_SCHEMA: {
+    classes: ['SnapshotSchemaError'],
+    meaning:
+      'a value given to `compare()` is not an analysis snapshot of `schemaVersion` 1; `found` is the version found.',
+  },
+};
 
 /** Base class of every analyzer error. */
 export class AnalyzerError extends Error {
@@ -25,9 +51,16 @@ export class AnalyzerError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
+  /** The brand of every stateful-route error. */
+  get [ERROR_BRAND](): true {
+    return true;
+  }
 }
 
-/** An option is out of range. `option` names it. */
+/**
+ * An option of the analyzer is out of range. `option` names it. (The optimizer's is
+ * `OptimizerOptionError`.)
+ */
 export class InvalidOptionError extends AnalyzerError {
   readonly option: string;
   constructor(option: string, message: string) {

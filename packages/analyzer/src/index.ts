@@ -43,6 +43,7 @@ export { mannWhitney, welchT } from './statistics.js';
 export type { MannWhitneyResult, WelchResult } from './statistics.js';
 export {
   AnalyzerErrorCodes,
+  AnalyzerErrorDescriptions,
   AnalyzerError,
   InvalidOptionError,
   ThresholdSyntaxError,

@@ -1,41 +1,146 @@
 /**
- * Every error the executor throws is a `StatefulRouteError` with a stable string `code`
- * (documented in docs/errors.md). Callers branch on `code` or on the class, never on the
- * message. Redis failures keep the original ioredis error as `cause`.
+ * The errors of executor-core: every one is a `StatefulRouteError` with a stable string `code`
+ * (listed in docs/errors.md, generated from `ErrorCodes` and `ErrorDescriptions`). Callers
+ * branch on `code` or on the class, never on the message. Redis failures keep the original
+ * ioredis error as `cause`.
+ *
+ * The errors of the other stateful-route packages are not subclasses of `StatefulRouteError`:
+ * each package has its own base class, and metrics and the reporter do not load executor-core
+ * at run time at all. What they all share is the brand, `ERROR_BRAND`
+ * (`Symbol.for('stateful-route.error')`), which `isStatefulRouteError()` tests, as undici
+ * brands its errors. Test the brand, never a code prefix.
  */
 
-/** Stable error codes. Never reuse a retired code. */
+/**
+ * The brand every error of every stateful-route package carries (`error[ERROR_BRAND] ===
+ * true`, on its prototype). A registered symbol, so a package that must not load executor-core
+ * at run time sets it with `Symbol.for('stateful-route.error')`, and two copies of a package
+ * recognise each other's errors.
+ */
+export const ERROR_BRAND: unique symbol = Symbol.for('stateful-route.error');
+
+/** An error of any stateful-route package, as `isStatefulRouteError()` narrows it. */
+export interface StatefulRouteErrorLike extends Error {
+  /** The stable code, listed in docs/errors.md. */
+  readonly code: string;
+  readonly [ERROR_BRAND]: true;
+}
+
+/**
+ * Whether `value` is an error of any stateful-route package (executor-core, metrics, analyzer,
+ * optimizer, reporter, the server, the CLI): it carries the brand and a string `code`. A plain
+ * `Error` with a `code` that looks like one (`SR_...`) is not.
+ * @example
+ * catch (e) { if (isStatefulRouteError(e)) reply(statusOf(e.code), e.code, e.message) }
+ */
+export function isStatefulRouteError(value: unknown): value is StatefulRouteErrorLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const branded = value as { [ERROR_BRAND]?: unknown; code?: unknown; message?: unknown };
+  return (
+    branded[ERROR_BRAND] === true &&
+    typeof branded.code === 'string' &&
+    typeof branded.message === 'string'
+  );
+}
+
+/**
+ * How docs/errors.md describes one code of a package: the exported classes whose instances
+ * carry it (empty when none does: the code is only ever in a reply) and its meaning, one line
+ * of Markdown.
+ */
+export interface CodeDescription {
+  readonly classes: readonly string[];
+  readonly meaning: string;
+}
+
+/**
+ * The description of every code of a package's code table: the registry docs/errors.md is
+ * generated from.
+ */
+export type CodeDescriptions<Code extends string> = { readonly [C in Code]: CodeDescription };
+
+/**
+ * Stable error codes of executor-core; what each means is in `ErrorDescriptions`. Never reuse
+ * a retired code.
+ */
 export const ErrorCodes = {
-  /** An argument broke an input rule; nothing was sent to Redis. */
   VALIDATION: 'SR_VALIDATION',
-  /** Redis could not be reached, or the connection was lost before the reply. */
   CONNECTION: 'SR_REDIS_CONNECTION',
-  /** Redis did not answer within the command timeout. */
   TIMEOUT: 'SR_REDIS_TIMEOUT',
-  /**
-   * Redis refused this client's credentials or permissions (`NOAUTH`, `WRONGPASS`, `NOPERM`):
-   * a changed password, a wrong one, or an ACL that denies a command or key the executor uses.
-   */
   AUTH: 'SR_REDIS_AUTH',
-  /** A Lua script failed inside Redis or replied with an unexpected shape. */
   SCRIPT: 'SR_REDIS_SCRIPT',
-  /** Redis Cluster refused the command (CROSSSLOT, CLUSTERDOWN, unresolved redirection). */
   CLUSTER: 'SR_REDIS_CLUSTER',
-  /** Redis is out of memory (`maxmemory` with `noeviction`): writes are refused. */
   OUT_OF_MEMORY: 'SR_REDIS_OOM',
-  /** Redis is busy running a script, loading data, or is a read-only replica. */
   BUSY: 'SR_REDIS_BUSY',
-  /** Any other error reply from Redis (e.g. WRONGTYPE). */
   COMMAND: 'SR_REDIS_COMMAND',
-  /** A key holds a value the contract does not allow (e.g. a link that is not an integer). */
   CORRUPT_VALUE: 'SR_CORRUPT_VALUE',
-  /** The executor was closed. */
   CLOSED: 'SR_EXECUTOR_CLOSED',
-  /** A feature was asked for where it cannot work (e.g. an option on the wrong topology). */
   UNSUPPORTED: 'SR_UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** What each executor-core code means, and the classes that carry it (docs/errors.md). */
+export const ErrorDescriptions: CodeDescriptions<ErrorCode> = {
+  SR_VALIDATION: {
+    classes: ['ValidationError'],
+    meaning:
+      'an argument broke an input rule of the contract (section 4); `field` names the argument (`namespace`, `uid`, `uids[3]`, `podId`, ...) and `rule` the rule (`blank`, `forbidden-character`, `control-character`, `malformed-unicode`, `too-long`, `type`, `integer`, `range`). Thrown before any I/O: nothing was written.',
+  },
+  SR_REDIS_CONNECTION: {
+    classes: ['ConnectionError'],
+    meaning:
+      'Redis could not be reached, or the connection was lost before the reply (`cause` is the ioredis error).',
+  },
+  SR_REDIS_TIMEOUT: {
+    classes: ['TimeoutError'],
+    meaning: "Redis did not answer within the client's command timeout.",
+  },
+  SR_REDIS_AUTH: {
+    classes: ['AuthError'],
+    meaning:
+      "Redis refused this client's credentials or permissions; `reply` is `NOAUTH` (no password sent, e.g. one set while connected), `WRONGPASS` (wrong or rotated password) or `NOPERM` (an ACL denies a command or key the executor uses). Given on every call, script calls and calls queued while reconnecting included; the message never quotes the reply (`NOPERM` can name a key).",
+  },
+  SR_REDIS_SCRIPT: {
+    classes: ['ScriptError'],
+    meaning:
+      'a link script failed inside Redis (e.g. a link key holds the wrong type; the scripts check types before writing, so nothing was written) or replied in a shape the contract does not allow; `script` names it.',
+  },
+  SR_REDIS_CLUSTER: {
+    classes: ['RedisReplyError'],
+    meaning:
+      "Redis Cluster refused the command (`CROSSSLOT`, `CLUSTERDOWN`, `MOVED`/`ASK`/`TRYAGAIN` that never settled); `reply` is the reply's first word.",
+  },
+  SR_REDIS_OOM: {
+    classes: ['RedisReplyError'],
+    meaning:
+      'Redis is out of memory (`maxmemory` with `noeviction`): writes are refused until memory is freed.',
+  },
+  SR_REDIS_BUSY: {
+    classes: ['RedisReplyError'],
+    meaning:
+      'Redis is busy or cannot take writes: `BUSY`, `LOADING`, `READONLY`, `MASTERDOWN`, `NOREPLICAS`, `MISCONF`.',
+  },
+  SR_REDIS_COMMAND: {
+    classes: ['RedisReplyError', 'StatefulRouteError'],
+    meaning:
+      'any other Redis error reply (e.g. `WRONGTYPE` on a state key) or an unrecognised client failure.',
+  },
+  SR_CORRUPT_VALUE: {
+    classes: ['CorruptValueError'],
+    meaning:
+      'a key holds a value the contract forbids: `getLinkedPod` read a link that is not a decimal integer. `key` (not enumerable) names the key; the value is never included.',
+  },
+  SR_EXECUTOR_CLOSED: {
+    classes: ['ExecutorClosedError'],
+    meaning: 'the executor was closed and takes no more calls.',
+  },
+  SR_UNSUPPORTED: {
+    classes: ['UnsupportedError'],
+    meaning:
+      'a feature was asked for where it cannot work (the near cache on a Cluster, or on a Redis without `CLIENT TRACKING`).',
+  },
+};
 
 /**
  * The coarse error classes used as metric labels (`error_type`). A small fixed set so that
@@ -65,13 +170,24 @@ export function errorTypeOf(error: unknown): ErrorType {
   return error instanceof StatefulRouteError ? typeOfCode[error.code] : 'other';
 }
 
-/** Base class of every error thrown by stateful-route packages. */
+/**
+ * Base class of executor-core's errors (not of the other packages': recognise those with
+ * `isStatefulRouteError()`).
+ */
 export class StatefulRouteError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+  // The brand, and no brand-aware `static [Symbol.hasInstance]`: `instanceof
+  // StatefulRouteError` stays the prototype check, because executor-core relies on what it
+  // narrows to (an `ErrorCode` and an `errorType`, in `toExecutorError`, `errorTypeOf` and the
+  // diagnostics payloads), which the other packages' errors do not have.
+  /** The brand of every stateful-route error. */
+  get [ERROR_BRAND](): true {
+    return true;
   }
   /** The coarse class for metrics. */
   get errorType(): ErrorType {

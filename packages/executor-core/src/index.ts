@@ -36,6 +36,9 @@ export type {
 } from './executor.js';
 export {
   ErrorCodes,
+  ErrorDescriptions,
+  ERROR_BRAND,
+  isStatefulRouteError,
   StatefulRouteError,
   ValidationError,
   ConnectionError,
@@ -48,7 +51,15 @@ export {
   UnsupportedError,
   errorTypeOf,
 } from './errors.js';
-export type { AuthReply, ErrorCode, ErrorType, ValidationRule } from './errors.js';
+export type {
+  AuthReply,
+  CodeDescription,
+  CodeDescriptions,
+  ErrorCode,
+  ErrorType,
+  StatefulRouteErrorLike,
+  ValidationRule,
+} from './errors.js';
 export { toExecutorError } from './redis/redis-errors.js';
 export { CHANNELS, CONNECTION_STATES, OperationMessage } from './diagnostics.js';
 export {
@@ -60,6 +71,7 @@ export {
   liveTelemetry,
   LIVE_TELEMETRY_KEY,
   operationIndex,
+  bucketIndex,
 } from './telemetry/telemetry.js';
 export type { CacheHitSink, TelemetryNeeds, TelemetryAttachment } from './telemetry/telemetry.js';
 export { HdrHistogram, HDR_MAX_VALUE } from './telemetry/hdr.js';

@@ -1,18 +1,40 @@
 /**
- * Errors thrown by `instrumentExecutor()`. Each carries a stable string `code` (documented in
- * the package README and docs/errors.md); branch on `code` or the class, never on the message.
- * Nothing here is thrown on the hot path: only when options are checked and metrics registered.
+ * Errors thrown by `instrumentExecutor()`. Each carries a stable string `code` (listed in
+ * docs/errors.md, generated from `MetricsErrorCodes` and `MetricsErrorDescriptions`) and the
+ * brand of every stateful-route error (`isStatefulRouteError()` of executor-core); branch on
+ * `code` or the class, never on the message. Nothing here is thrown on the hot path: only when
+ * options are checked and metrics registered.
  */
+import type { CodeDescriptions } from '@stateful-route/executor-core';
 
-/** Stable error codes of @stateful-route/metrics. Never reuse a retired code. */
+// executor-core's `ERROR_BRAND`, set without loading executor-core: a registered symbol is
+// the same symbol in every package.
+const ERROR_BRAND: unique symbol = Symbol.for('stateful-route.error');
+
+/**
+ * Stable error codes of @stateful-route/metrics; what each means is in
+ * `MetricsErrorDescriptions`. Never reuse a retired code.
+ */
 export const MetricsErrorCodes = {
-  /** An option of `instrumentExecutor()` has the wrong type or is out of range. */
   OPTIONS: 'SR_METRICS_OPTIONS',
-  /** A metric name is already on the registry and cannot be shared with this instrumentation. */
   CONFLICT: 'SR_METRICS_CONFLICT',
 } as const;
 
 export type MetricsErrorCode = (typeof MetricsErrorCodes)[keyof typeof MetricsErrorCodes];
+
+/** What each metrics code means, and the classes that carry it (docs/errors.md). */
+export const MetricsErrorDescriptions: CodeDescriptions<MetricsErrorCode> = {
+  SR_METRICS_OPTIONS: {
+    classes: ['MetricsOptionsError'],
+    meaning:
+      'an option of `instrumentExecutor()` has the wrong type or is out of range; `option` names it. Nothing was registered.',
+  },
+  SR_METRICS_CONFLICT: {
+    classes: ['MetricsConflictError'],
+    meaning:
+      'a metric name is already on the registry and cannot be shared (`metric` names it): use another `prefix`, or `executorLabel: true` with distinct `executor` names. Nothing was registered.',
+  },
+};
 
 /** Base class of the errors of @stateful-route/metrics. */
 export class MetricsError extends Error {
@@ -21,6 +43,10 @@ export class MetricsError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+  /** The brand of every stateful-route error. */
+  get [ERROR_BRAND](): true {
+    return true;
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * @stateful-route/metrics: Prometheus metrics (prom-client) for the stateful-route executor,
- * fed from its diagnostics channels, on a registry the application owns.
+ * read from what the executors record (and their diagnostics channels), on a registry the
+ * application owns.
  */
 export { instrumentExecutor } from './instrument.js';
 export { DEFAULT_BUCKETS, DEFAULT_PREFIX } from './options.js';
 export type { InstrumentOptions } from './options.js';
+export { bucketLabels, histogramSamples } from './histogram-samples.js';
+export type { Sample } from './metric-family.js';
 export {
   MetricsErrorCodes,
+  MetricsErrorDescriptions,
   MetricsError,
   MetricsOptionsError,
   MetricsConflictError,

@@ -3,6 +3,7 @@
  * label value (read from the executors' telemetry at scrape time), the counts of the rare
  * channel events, and the samples of each family when the registry is scraped.
  */
+import { bucketLabels, histogramSamples } from './histogram-samples.js';
 import {
   CONNECTION_STATES,
   ERROR_TYPES,
@@ -44,11 +45,6 @@ interface Group {
   readonly connections: Map<string, ConnectionState>;
 }
 
-/** Formats a bucket bound for the `le` label the way Prometheus' Go client does. */
-function formatBound(bound: number): string {
-  return String(bound);
-}
-
 /** One `instrumentExecutor()` call: the numbers and the collectors. */
 export class Instrumentation implements FamilyMember {
   readonly shareKey: string;
@@ -68,7 +64,7 @@ export class Instrumentation implements FamilyMember {
     this.#labelled = options.executorLabel ?? false;
     const buckets = options.buckets ?? DEFAULT_BUCKETS;
     this.#bounds = Float64Array.from(buckets);
-    this.#le = buckets.map(formatBound);
+    this.#le = bucketLabels(buckets);
     this.shareKey = JSON.stringify({ labelled: this.#labelled, buckets });
     this.shareExecutor = this.#labelled ? this.#filter : undefined;
     if (!this.#labelled) this.#groups.set('', this.#newGroup(undefined));
@@ -267,21 +263,8 @@ export class Instrumentation implements FamilyMember {
     name: string,
     out: Sample[],
   ): void {
-    const base = this.#labels(group, { [OPERATION]: operation });
-    const { buckets } = totals;
-    let cumulative = 0;
-    for (let i = 0; i < this.#le.length; i++) {
-      cumulative += buckets[i]!;
-      out.push({
-        metricName: `${name}_bucket`,
-        labels: { ...base, le: this.#le[i]! },
-        value: cumulative,
-      });
-    }
-    cumulative += buckets[this.#le.length]!;
-    out.push({ metricName: `${name}_bucket`, labels: { ...base, le: '+Inf' }, value: cumulative });
-    out.push({ metricName: `${name}_sum`, labels: base, value: totals.sumMs / 1000 });
-    out.push({ metricName: `${name}_count`, labels: base, value: cumulative });
+    const labels = this.#labels(group, { [OPERATION]: operation });
+    histogramSamples(name, this.#le, totals.buckets, totals.sumMs / 1000, labels, out);
   }
 
   #ratios(group: Group, out: Sample[]): void {

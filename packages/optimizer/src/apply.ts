@@ -1,7 +1,7 @@
 /** Carries out the safe actions of findings on a running Redis executor. */
 import type { TunableExecutor } from '@stateful-route/executor-core';
 import { ACTION_IDS, type ActionId, type Finding } from './finding.js';
-import { InvalidOptionError } from './errors.js';
+import { OptimizerOptionError } from './errors.js';
 
 /** What `applyActions` did for one action. */
 export interface AppliedAction {
@@ -39,7 +39,7 @@ export async function applyActions(
 ): Promise<AppliedAction[]> {
   for (const id of options.only ?? []) {
     if (!KNOWN.has(id)) {
-      throw new InvalidOptionError(
+      throw new OptimizerOptionError(
         'only',
         `unknown action "${id}" (known: ${[...KNOWN].join(', ')})`,
       );

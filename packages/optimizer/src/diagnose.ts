@@ -1,5 +1,5 @@
 /** One call for a server route: gather the evidence from live objects and evaluate it. */
-import type { Analyzer } from '@stateful-route/analyzer';
+import type { AnalysisSnapshot, Analyzer } from '@stateful-route/analyzer';
 import {
   infoNumber,
   parseRedisInfo,
@@ -22,6 +22,8 @@ export interface DiagnoseOptions {
   executor: StatefulExecutor | TunableExecutor;
   /** Read `INFO memory` and `SLOWLOG GET 128` from it. */
   redis?: RedisFiguresSource;
+  /** A snapshot already captured (a report shows the same one); default `analyzer.capture()`. */
+  snapshot?: AnalysisSnapshot;
   thresholds?: Partial<Thresholds>;
 }
 
@@ -64,7 +66,7 @@ export async function readRedisFigures(redis: RedisFiguresSource): Promise<Redis
  * app.get('/v1/optimizations', async () => diagnose({ analyzer, executor, redis }));
  */
 export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
-  const snapshot = await options.analyzer.capture();
+  const snapshot = options.snapshot ?? (await options.analyzer.capture());
   const redis = options.redis ? await readRedisFigures(options.redis) : undefined;
   return evaluate({
     snapshot,

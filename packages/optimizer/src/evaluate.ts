@@ -1,6 +1,6 @@
 /** Runs every rule over the evidence and orders the findings, most severe first. */
 import type { EvaluateInput, Finding, Rule, RuleContext, Severity } from './finding.js';
-import { InvalidOptionError } from './errors.js';
+import { OptimizerOptionError } from './errors.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.js';
 import { autoPipeliningRule } from './rules/auto-pipelining.js';
 import { batchReadsRule } from './rules/batch-reads.js';
@@ -38,11 +38,11 @@ export function evaluate(input: EvaluateInput): Finding[] {
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS };
   for (const [name, value] of Object.entries(input.thresholds ?? {})) {
     if (!(name in DEFAULT_THRESHOLDS)) {
-      throw new InvalidOptionError(`thresholds.${name}`, 'is not a known threshold');
+      throw new OptimizerOptionError(`thresholds.${name}`, 'is not a known threshold');
     }
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new InvalidOptionError(`thresholds.${name}`, 'must be a finite number');
+      throw new OptimizerOptionError(`thresholds.${name}`, 'must be a finite number');
     }
     thresholds[name as keyof Thresholds] = value;
   }

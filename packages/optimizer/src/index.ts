@@ -24,5 +24,10 @@ export type {
 } from './finding.js';
 export { DEFAULT_THRESHOLDS } from './thresholds.js';
 export type { Thresholds } from './thresholds.js';
-export { OptimizerErrorCodes, OptimizerError, InvalidOptionError } from './errors.js';
+export {
+  OptimizerErrorCodes,
+  OptimizerErrorDescriptions,
+  OptimizerError,
+  OptimizerOptionError,
+} from './errors.js';
 export type { OptimizerErrorCode } from './errors.js';

@@ -5,7 +5,7 @@
  */
 import { runWorkload, type AnalysisSnapshot, type WorkloadOptions } from '@stateful-route/analyzer';
 import type { ScriptTransport, TunableExecutor } from '@stateful-route/executor-core';
-import { InvalidOptionError } from './errors.js';
+import { OptimizerOptionError } from './errors.js';
 import { overallPercentile, round } from './figures.js';
 
 /** One configuration of the executor's run-time switches. */
@@ -151,22 +151,22 @@ export async function tune(
 ): Promise<TuneResult> {
   const { trialMs } = options;
   if (!Number.isFinite(trialMs) || trialMs <= 0) {
-    throw new InvalidOptionError('trialMs', 'must be a positive number of milliseconds');
+    throw new OptimizerOptionError('trialMs', 'must be a positive number of milliseconds');
   }
   const warmupMs = options.warmupMs ?? Math.min(500, trialMs / 4);
   if (!Number.isFinite(warmupMs) || warmupMs < 0) {
-    throw new InvalidOptionError('warmupMs', 'must be a number of milliseconds >= 0');
+    throw new OptimizerOptionError('warmupMs', 'must be a number of milliseconds >= 0');
   }
   const guard = options.p99GuardRatio ?? 1.5;
   if (!Number.isFinite(guard) || guard < 1) {
-    throw new InvalidOptionError('p99GuardRatio', 'must be a number >= 1');
+    throw new OptimizerOptionError('p99GuardRatio', 'must be a number >= 1');
   }
   const inPlace = typeof target !== 'function';
   const factory: ExecutorFactory = inPlace ? () => target : target;
 
   const rounds = options.rounds ?? 1;
   if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > 10) {
-    throw new InvalidOptionError('rounds', 'must be an integer from 1 to 10');
+    throw new OptimizerOptionError('rounds', 'must be an integer from 1 to 10');
   }
 
   let prepared = false;

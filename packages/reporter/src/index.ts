@@ -10,6 +10,7 @@ export { headline } from './summary.js';
 export type { Headline, HeadlineLine, ReportStatus, Tone } from './summary.js';
 export {
   ReporterErrorCodes,
+  ReporterErrorDescriptions,
   ReporterError,
   UnsupportedFormatError,
   InvalidReportError,

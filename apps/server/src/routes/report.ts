@@ -3,7 +3,7 @@
  * by the reporter as JSON, text, Markdown or self-contained HTML.
  */
 import type { Analyzer } from '@stateful-route/analyzer';
-import { evaluate, readRedisFigures, type Finding } from '@stateful-route/optimizer';
+import { diagnose, type Finding, type RedisFiguresSource } from '@stateful-route/optimizer';
 import { FORMATS, render, type ReportFormat } from '@stateful-route/reporter';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '@stateful-route/executor-core';
@@ -26,25 +26,23 @@ export interface AnalysisContext extends RouteContext {
 }
 
 /** Findings of the optimizer's rules over a fresh snapshot. */
-export async function currentFindings(context: AnalysisContext): Promise<Finding[]> {
-  const snapshot = await context.analyzer.capture();
-  return findingsOf(context, snapshot);
+export function currentFindings(context: AnalysisContext): Promise<Finding[]> {
+  return findingsOf(context);
 }
 
-async function findingsOf(
-  { executor, redis }: AnalysisContext,
-  snapshot: Awaited<ReturnType<Analyzer['capture']>>,
+// The optimizer's diagnose(): the one place that gathers the evidence (the snapshot, the
+// executor's description and counters, Redis memory and slow log) and evaluates the rules.
+// A Cluster client answers INFO and SLOWLOG from one node: figures of that node only, which
+// is still evidence about memory pressure and slow scripts.
+function findingsOf(
+  { executor, analyzer, redis }: AnalysisContext,
+  snapshot?: Awaited<ReturnType<Analyzer['capture']>>,
 ): Promise<Finding[]> {
-  // A Cluster client answers INFO and SLOWLOG from one node: figures of that node only,
-  // which is still evidence about memory pressure and slow scripts.
-  const figures = redis
-    ? await readRedisFigures(redis as Parameters<typeof readRedisFigures>[0])
-    : undefined;
-  return evaluate({
-    snapshot,
-    description: executor.describe(),
-    stats: executor.stats(),
-    ...(figures ? { redis: figures } : {}),
+  return diagnose({
+    analyzer,
+    executor,
+    ...(redis ? { redis: redis as unknown as RedisFiguresSource } : {}),
+    ...(snapshot ? { snapshot } : {}),
   });
 }
 

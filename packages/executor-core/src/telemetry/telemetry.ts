@@ -76,6 +76,21 @@ export class OperationRecord implements CacheHitSink {
 }
 
 /**
+ * The bucket of `value` among increasing upper `bounds` with Prometheus' `le` semantics: the
+ * first bound >= `value`, or `bounds.length` (the `+Inf` bucket). A binary search.
+ */
+export function bucketIndex(bounds: ArrayLike<number>, value: number): number {
+  let low = 0;
+  let high = bounds.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (value <= bounds[mid]!) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
  * Per-bucket (not cumulative) counts of settled calls for one set of upper bounds, per
  * operation; the last count of each is the `+Inf` bucket. Exact: each call's duration is
  * compared with the bounds (`duration <= bound`, in seconds) when it settles.
@@ -98,15 +113,7 @@ export class BucketLayout {
 
   /** The bucket of a duration in seconds: the first bound >= it, or `bounds.length` (+Inf). */
   indexOf(seconds: number): number {
-    const bounds = this.bounds;
-    let low = 0;
-    let high = bounds.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (seconds <= bounds[mid]!) high = mid;
-      else low = mid + 1;
-    }
-    return low;
+    return bucketIndex(this.bounds, seconds);
   }
 }
 
