@@ -14,6 +14,7 @@ import {
   CHANNELS,
   ERROR_TYPES as RECORDED_ERROR_TYPES,
   liveTelemetry,
+  ZERO_EXECUTOR_STATS,
 } from '@stateful-route/executor-core';
 import type {
   ErrorType,
@@ -200,16 +201,7 @@ function packageVersions(): Record<string, string> {
   return versions;
 }
 
-const ZERO_STATS: ExecutorStats = {
-  scriptCallsBySha: 0,
-  scriptCallsByText: 0,
-  noscriptReloads: 0,
-  scriptsLoaded: 0,
-  nearCacheHits: 0,
-  nearCacheMisses: 0,
-  nearCacheInvalidations: 0,
-  reconnects: 0,
-};
+const ZERO_STATS = ZERO_EXECUTOR_STATS;
 
 function statsDelta(before: ExecutorStats, after: ExecutorStats): ExecutorStats {
   const result = { ...ZERO_STATS };

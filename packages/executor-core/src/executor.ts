@@ -87,6 +87,18 @@ export interface ExecutorStats {
   reconnects: number;
 }
 
+/** Every counter of `ExecutorStats` at zero (an executor before its first call). */
+export const ZERO_EXECUTOR_STATS: Readonly<ExecutorStats> = Object.freeze({
+  scriptCallsBySha: 0,
+  scriptCallsByText: 0,
+  noscriptReloads: 0,
+  scriptsLoaded: 0,
+  nearCacheHits: 0,
+  nearCacheMisses: 0,
+  nearCacheInvalidations: 0,
+  reconnects: 0,
+});
+
 /** The result of a readiness check. */
 /** Options of `checkHealth()`. */
 export interface HealthCheckOptions {

@@ -20,7 +20,13 @@ export type { NearCacheOptions } from './redis/near-cache.js';
 export { createMemoryExecutor, MemoryExecutor } from './memory/memory-executor.js';
 export type { MemoryExecutorOptions } from './memory/memory-executor.js';
 export type { Clock } from './memory/keyspace.js';
-export { NO_POD, OPERATIONS, WRITE_OPERATIONS, isTunable } from './executor.js';
+export {
+  NO_POD,
+  OPERATIONS,
+  WRITE_OPERATIONS,
+  ZERO_EXECUTOR_STATS,
+  isTunable,
+} from './executor.js';
 export type {
   StatefulExecutor,
   OperationName,

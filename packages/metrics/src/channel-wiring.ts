@@ -10,7 +10,7 @@ import type {
   NoscriptMessage,
   ScriptLoadMessage,
 } from '@stateful-route/executor-core';
-import { EXECUTOR_CHANNELS } from './channels.js';
+import { CHANNELS as EXECUTOR_CHANNELS } from '@stateful-route/executor-core';
 import type { Instrumentation } from './instrumentation.js';
 
 /** Subscribes `instrumentation` to the point channels; returns the unsubscribe function. */

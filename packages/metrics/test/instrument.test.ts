@@ -14,7 +14,6 @@ import {
   MetricsOptionsError,
   type InstrumentOptions,
 } from '../src/index.js';
-import { EXECUTOR_CHANNELS } from '../src/channels.js';
 import { LIVE_TELEMETRY_KEY as METRICS_LIVE_KEY } from '../src/operation-stats.js';
 import { parseExposition, samplesOf, valueOf } from './helpers/exposition.js';
 import { publishOperation } from './helpers/publish.js';
@@ -36,9 +35,6 @@ async function scrape(registry: Registry) {
 const P = 'stateful_executor_';
 
 describe('channel names', () => {
-  it('match the names executor-core publishes on', () => {
-    expect(EXECUTOR_CHANNELS).toEqual(CHANNELS);
-  });
   it("the live telemetry key is executor-core's", () => {
     expect(METRICS_LIVE_KEY).toBe(LIVE_TELEMETRY_KEY);
   });

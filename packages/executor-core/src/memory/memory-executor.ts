@@ -9,7 +9,7 @@ import type {
   HealthStatus,
   TrySetResult,
 } from '../executor.js';
-import { NO_POD } from '../executor.js';
+import { NO_POD, ZERO_EXECUTOR_STATS } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, readLink, record } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
@@ -20,17 +20,6 @@ export interface MemoryExecutorOptions {
   /** Time source for TTLs; inject one to move time in tests. Default `Date.now`. */
   clock?: Clock;
 }
-
-const ZERO_STATS: ExecutorStats = Object.freeze({
-  scriptCallsBySha: 0,
-  scriptCallsByText: 0,
-  noscriptReloads: 0,
-  scriptsLoaded: 0,
-  nearCacheHits: 0,
-  nearCacheMisses: 0,
-  nearCacheInvalidations: 0,
-  reconnects: 0,
-});
 
 /** The in-memory executor. Create it with `createMemoryExecutor()`. */
 export class MemoryExecutor extends BaseExecutor {
@@ -80,7 +69,7 @@ export class MemoryExecutor extends BaseExecutor {
   }
 
   stats(): ExecutorStats {
-    return { ...ZERO_STATS };
+    return { ...ZERO_EXECUTOR_STATS };
   }
 
   async checkHealth(): Promise<HealthStatus> {

@@ -124,6 +124,8 @@ export class CachedReads {
       sink?.markCached();
       return hit;
     }
-    return this.call(cache.load(key, namespace, this.pool.client() as Redis, command, parse));
+    // The connection is picked when the read is sent (after a first registration round trip),
+    // so a connection dropped meanwhile by setConnectionCount is never used.
+    return this.call(cache.load(key, namespace, () => this.pool.client() as Redis, command, parse));
   }
 }

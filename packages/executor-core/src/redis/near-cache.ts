@@ -357,7 +357,8 @@ export class NearCache {
   }
 
   /**
-   * Reads `key` (of `namespace`) from Redis on `client` (counted as a miss) and keeps the
+   * Reads `key` (of `namespace`) from Redis on the connection `pick` gives when the read is
+   * sent (counted as a miss) and keeps the
    * parsed value when its namespace is tracked and no invalidation of the key, and no loss
    * of a connection the cache depends on, happened while it was in flight. Errors are the
    * raw ioredis ones (the executor wraps them).
@@ -365,7 +366,7 @@ export class NearCache {
   async load<T>(
     key: string,
     namespace: string,
-    client: Redis,
+    pick: () => Redis,
     command: 'hgetall' | 'get',
     parse: (raw: never) => T,
   ): Promise<T> {
@@ -373,7 +374,7 @@ export class NearCache {
     if (!this.#registered.has(namespace)) {
       if (!(await this.#tracked(namespace))) {
         this.#counters.misses++;
-        return parse((await client[command](key)) as never);
+        return parse((await pick()[command](key)) as never);
       }
       // Concurrent first reads of a key waited together: share the first one's read.
       const shared = this.join(key);
@@ -390,7 +391,7 @@ export class NearCache {
     entry.count++;
     const version = entry.version;
     const fetch = (async () => {
-      const value = parse((await client[command](key)) as never);
+      const value = parse((await pick()[command](key)) as never);
       if (
         performance.now() <= this.#leaseUntil &&
         value !== undefined &&
