@@ -43,13 +43,15 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
 function parseValue(text: string, line: number): number {
-  switch (text) {
-    case '+Inf':
-    case 'Inf':
+  // Prometheus reads these as Go's ParseFloat does, whatever their case: prom-client writes
+  // a NaN gauge as `Nan`.
+  switch (text.toLowerCase()) {
+    case '+inf':
+    case 'inf':
       return Infinity;
-    case '-Inf':
+    case '-inf':
       return -Infinity;
-    case 'NaN':
+    case 'nan':
       return NaN;
   }
   // Number('') is 0 and Number('0x10') is 16: both are wrong for this format.

@@ -126,6 +126,11 @@ test('the parser reads labels with escapes, timestamps and special values', () =
   expect(parsed.samples[0]).toEqual({ name: 'm', labels: { a: 'x"y\\z\n', b: '2' }, value: 1500 });
   expect(parsed.samples[1]?.value).toBe(Infinity);
   expect(parsed.samples[2]?.value).toBeNaN();
+  // prom-client writes NaN as `Nan`; Prometheus reads any case.
+  expect(parseExposition('# TYPE g gauge\ng Nan\ng2 -inf\n').samples.map((x) => x.value)).toEqual([
+    NaN,
+    -Infinity,
+  ]);
   expect(parsed.samples[3]).toEqual({ name: 'm2', labels: {}, value: -2 });
 });
 
