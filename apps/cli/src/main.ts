@@ -3,6 +3,15 @@
 import { processIo } from './io.js';
 import { run } from './program.js';
 
+// A reader that went away (`stateful-route report ... | head -c 10`) ends the command quietly
+// with 0, as other Unix tools do; without a listener the write error is a stack trace and 1.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 // The first Ctrl-C asks long commands (bench, analyze, tune) to stop and clean up; the
 // second one is the default: exit at once.

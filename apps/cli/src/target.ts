@@ -137,7 +137,7 @@ function parseServerUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--server: not a URL (got ${quote(value)}); e.g. http://127.0.0.1:3000`, {
+    throw new UsageError(`--server: not a URL (got ${quote(value)}); e.g. http://127.0.0.1:8080`, {
       field: 'server',
     });
   }

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cli } from './helpers.js';
+import { execFile } from 'node:child_process';
+import { BIN, cli } from './helpers.js';
 
 const url = inject('redisUrl');
 let dir: string;
@@ -44,6 +45,12 @@ describe('report --input', () => {
       expect(json.code).toBe(0);
       const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
       expect(JSON.stringify(parsed)).toContain('getServiceState');
+    }
+    // --json with another named format is a contradiction, not silently one of them (issue 16).
+    for (const format of ['html', 'markdown']) {
+      const both = await cli(['report', '--input', snapshot, '--json', '--format', format]);
+      expect(both.code).toBe(2);
+      expect(both.stdout + both.stderr).toContain('SR_CLI_USAGE');
     }
   });
 
@@ -107,5 +114,18 @@ describe('report --input', () => {
       const result = await cli(['report', ...argv]);
       expect(result.code, argv.join(' ')).toBe(2);
     }
+  });
+});
+
+describe('a closed pipe (issue 16)', () => {
+  it('report --format html | true ends quietly with exit 0 (no EPIPE stack trace)', async () => {
+    // `true` exits at once: the CLI writes into a pipe nobody reads, which is EPIPE.
+    const script = `"${process.execPath}" "${BIN}" report --input "${snapshot}" --format html | true; echo "exit=\${PIPESTATUS[0]}" >&2`;
+    const { stderr } = await new Promise<{ stderr: string }>((resolve) => {
+      execFile('/bin/bash', ['-c', script], { timeout: 30_000 }, (_error, _stdout, err) =>
+        resolve({ stderr: err }),
+      );
+    });
+    expect(stderr.trim()).toBe('exit=0');
   });
 });

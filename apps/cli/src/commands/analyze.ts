@@ -34,8 +34,8 @@ export function registerAnalyze(program: Command, r: Registrar): void {
       .addHelpText(
         'after',
         examples(
-          'stateful-route analyze --url http://127.0.0.1:3000/metrics --duration 30s',
-          'stateful-route analyze --server http://127.0.0.1:3000 --duration 1m --json > live.json',
+          'stateful-route analyze --url http://127.0.0.1:8080/metrics --duration 30s',
+          'stateful-route analyze --server http://127.0.0.1:8080 --duration 1m --json > live.json',
         ),
       ),
     async (ctx, _args, options) => {

@@ -73,7 +73,7 @@ export function registerDoctor(program: Command, r: Registrar): void {
         'after',
         examples(
           'stateful-route doctor --redis redis://127.0.0.1:6379',
-          'stateful-route doctor --server http://127.0.0.1:3000 --token $TOKEN --json',
+          'stateful-route doctor --server http://127.0.0.1:8080 --token $TOKEN --json',
         ),
       ),
     async (ctx, _args, options) => {

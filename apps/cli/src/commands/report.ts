@@ -82,13 +82,20 @@ export function registerReport(program: Command, r: Registrar): void {
           'stateful-route report --input run.json',
           'stateful-route report --input run.json --format html --out report.html',
           "stateful-route report --input run.json --baseline base.json --threshold 'p99<5ms' --format markdown",
-          'stateful-route report --server http://127.0.0.1:3000 --format markdown',
+          'stateful-route report --server http://127.0.0.1:8080 --format markdown',
         ) + '\nWith --baseline or --threshold, the exit code is 1 when the comparison fails.\n',
       ),
     async (ctx, _args, options) => {
-      // --json asks for machine output: the JSON report, unless a format was named.
-      const format =
-        ctx.out.json && options['format'] === 'text' ? 'json' : (options['format'] as Format);
+      // --json asks for machine output: the JSON report. Naming another format with it is a
+      // contradiction, refused rather than answered with one of the two in silence.
+      const named = options['format'] as Format;
+      if (ctx.out.json && named !== 'text' && named !== 'json') {
+        throw new UsageError(
+          `--json and --format ${named} ask for two outputs: use --format ${named} alone, or --json`,
+          { field: 'format' },
+        );
+      }
+      const format = ctx.out.json ? 'json' : named;
       const out = options['out'] as string | undefined;
       const input = options['input'] as string | undefined;
       const thresholds = (options['threshold'] as string[] | undefined) ?? [];

@@ -19,7 +19,7 @@ export function registerState(program: Command, r: Registrar): void {
         'after',
         examples(
           'stateful-route state get default room --redis redis://127.0.0.1:6379',
-          'stateful-route state get default room --server http://127.0.0.1:3000 --json',
+          'stateful-route state get default room --server http://127.0.0.1:8080 --json',
         ),
       ),
     async (ctx, [ns, svc]) => {
