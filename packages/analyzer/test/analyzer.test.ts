@@ -10,6 +10,7 @@ import {
   type ExecutorLifecycleMessage,
   type OperationName,
   type OperationRecord,
+  ZERO_EXECUTOR_STATS,
 } from '@stateful-route/executor-core';
 import { createAnalyzer, InvalidOptionError } from '@stateful-route/analyzer';
 import type { Analyzer } from '@stateful-route/analyzer';
@@ -32,16 +33,7 @@ function fakeExecutor(name: string): ExecutorTelemetry {
       connections: 1,
       nearCache: null,
     },
-    stats: () => ({
-      scriptCallsBySha: 0,
-      scriptCallsByText: 0,
-      noscriptReloads: 0,
-      scriptsLoaded: 0,
-      nearCacheHits: 0,
-      nearCacheMisses: 0,
-      nearCacheInvalidations: 0,
-      reconnects: 0,
-    }),
+    stats: () => ({ ...ZERO_EXECUTOR_STATS }),
     telemetry,
   };
   diagnostics.channel(CHANNELS.create).publish(message);

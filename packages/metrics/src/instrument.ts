@@ -9,12 +9,11 @@
  * (channel-wiring.ts). The options are checked in options.ts, the families listed in
  * family-specs.ts.
  */
-import type { TunableExecutor } from '@stateful-route/executor-core';
+import { liveTelemetry, type TunableExecutor } from '@stateful-route/executor-core';
 import { subscribeChannels } from './channel-wiring.js';
 import { familySpecs } from './family-specs.js';
 import { Instrumentation } from './instrumentation.js';
 import { registerFamilies, unregisterFamilies, type MetricFamily } from './metric-family.js';
-import { liveTelemetry } from './operation-stats.js';
 import { checkOptions, DEFAULT_PREFIX, type InstrumentOptions } from './options.js';
 
 /**

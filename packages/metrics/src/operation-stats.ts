@@ -12,19 +12,6 @@ import {
   type TelemetryAttachment,
 } from '@stateful-route/executor-core';
 
-/**
- * The process-wide set of open executors' telemetry (executor-core's `LIVE_TELEMETRY_KEY`),
- * read by name so that this package never loads executor-core at run time. A test checks
- * the key still matches.
- */
-export const LIVE_TELEMETRY_KEY = Symbol.for('stateful-route.executor-telemetry');
-
-/** The telemetry of every open executor of the process. */
-export function liveTelemetry(): ExecutorTelemetry[] {
-  const set = (globalThis as { [LIVE_TELEMETRY_KEY]?: Set<ExecutorTelemetry> })[LIVE_TELEMETRY_KEY];
-  return set ? [...set] : [];
-}
-
 /** Figures of one operation: counts since a point, or a point's copy. */
 export class OperationTotals {
   calls = 0;

@@ -1,10 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import {
-  CHANNELS,
-  createMemoryExecutor,
-  LIVE_TELEMETRY_KEY,
-  type ErrorType,
-} from '@stateful-route/executor-core';
+import { CHANNELS, createMemoryExecutor, type ErrorType } from '@stateful-route/executor-core';
 import { Counter, Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +9,6 @@ import {
   MetricsOptionsError,
   type InstrumentOptions,
 } from '../src/index.js';
-import { LIVE_TELEMETRY_KEY as METRICS_LIVE_KEY } from '../src/operation-stats.js';
 import { parseExposition, samplesOf, valueOf } from './helpers/exposition.js';
 import { publishOperation } from './helpers/publish.js';
 
@@ -33,12 +27,6 @@ async function scrape(registry: Registry) {
 }
 
 const P = 'stateful_executor_';
-
-describe('channel names', () => {
-  it("the live telemetry key is executor-core's", () => {
-    expect(METRICS_LIVE_KEY).toBe(LIVE_TELEMETRY_KEY);
-  });
-});
 
 describe('issue 12: figures read from the executor telemetry', () => {
   it('watches executors created before it, and keeps what a closed executor recorded', async () => {

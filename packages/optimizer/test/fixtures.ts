@@ -5,7 +5,11 @@ import {
   type AnalysisSnapshot,
   type OperationSnapshot,
 } from '@stateful-route/analyzer';
-import type { ExecutorDescription, ExecutorStats } from '@stateful-route/executor-core';
+import {
+  ZERO_EXECUTOR_STATS,
+  type ExecutorDescription,
+  type ExecutorStats,
+} from '@stateful-route/executor-core';
 
 export interface OpSpec {
   count: number;
@@ -54,16 +58,7 @@ export function op(seconds: number, spec: OpSpec): OperationSnapshot {
   };
 }
 
-export const ZERO_STATS: ExecutorStats = {
-  scriptCallsBySha: 0,
-  scriptCallsByText: 0,
-  noscriptReloads: 0,
-  scriptsLoaded: 0,
-  nearCacheHits: 0,
-  nearCacheMisses: 0,
-  nearCacheInvalidations: 0,
-  reconnects: 0,
-};
+export const ZERO_STATS: ExecutorStats = { ...ZERO_EXECUTOR_STATS };
 
 export function snapshot(
   operations: Record<string, OpSpec>,

@@ -17,6 +17,7 @@ import {
   type ErrorType,
   type ExecutorLifecycleMessage,
   type OperationName,
+  ZERO_EXECUTOR_STATS,
 } from '@stateful-route/executor-core';
 
 const synthetic = new Map<string, ExecutorTelemetry>();
@@ -39,16 +40,7 @@ function telemetryOf(name: string): ExecutorTelemetry {
         connections: 0,
         nearCache: null,
       },
-      stats: () => ({
-        scriptCallsBySha: 0,
-        scriptCallsByText: 0,
-        noscriptReloads: 0,
-        scriptsLoaded: 0,
-        nearCacheHits: 0,
-        nearCacheMisses: 0,
-        nearCacheInvalidations: 0,
-        reconnects: 0,
-      }),
+      stats: () => ({ ...ZERO_EXECUTOR_STATS }),
       telemetry,
     };
     diagnostics.channel(CHANNELS.create).publish(message);
