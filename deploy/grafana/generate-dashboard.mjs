@@ -81,6 +81,15 @@ const stat = (title, description, expr, gridPos, unit, thresholds, extra = {}) =
 const rate = (m, s = opSel) => `rate(${m}{${s}}[$__rate_interval])`;
 const q = (p, by) =>
   `histogram_quantile(${p}, sum by (${by}le) (${rate('stateful_executor_operation_duration_seconds_bucket')}))`;
+// Hit ratio over the rate window from the hit and miss counters (the cache_hit_ratio gauge
+// counts since the executor was created, and hardly moves after a long uptime); no value
+// while the cache is not used.
+const hitRatio = (cacheSel, by) => {
+  const sum = by ? `sum ${by} (` : 'sum(';
+  const hits = `${sum}rate(stateful_executor_cache_hits_total{${cacheSel}}[$__rate_interval]))`;
+  const misses = `${sum}rate(stateful_executor_cache_misses_total{${cacheSel}}[$__rate_interval]))`;
+  return `${hits} / ((${hits} + ${misses}) > 0)`;
+};
 const hq = (p, by) =>
   `histogram_quantile(${p}, sum by (${by}le) (rate(http_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`;
 
@@ -129,8 +138,8 @@ panels.push(
 panels.push(
   stat(
     'Script cache hit ratio',
-    'Script calls served by SHA (EVALSHA) over all script calls. Below 0.8: EVAL transport in use or Redis losing its script cache.',
-    `min(stateful_executor_cache_hit_ratio{${sel}, cache_type="script"})`,
+    'Script calls served by SHA (EVALSHA) over all script calls in the rate window, from the hit and miss counters. Below 0.8: EVAL transport in use or Redis losing its script cache.',
+    hitRatio(`${sel}, cache_type="script"`, ''),
     { h: 4, w: 6, x: 18, y },
     'percentunit',
     [
@@ -272,8 +281,8 @@ y += 1;
 panels.push(
   ts(
     'Cache hit ratios',
-    'script: script calls served by SHA over all script calls. near: near-cache hits over lookups (only with a near cache).',
-    [[`stateful_executor_cache_hit_ratio{${sel}}`, '{{instance}} {{cache_type}}']],
+    'Over the rate window, from the hit and miss counters. script: script calls served by SHA over all script calls. near: near-cache hits over lookups (only with a near cache).',
+    [[hitRatio(sel, 'by (instance, cache_type)'), '{{instance}} {{cache_type}}']],
     { h: 8, w: 12, x: 0, y },
     'percentunit',
     { defaults: { max: 1 } },

@@ -24,6 +24,10 @@ export const EXECUTOR_METRICS = Object.freeze({
   operationsInFlight: 'operations_in_flight',
   /** Gauge of script and near-cache hit ratios; label `cache_type`. */
   cacheHitRatio: 'cache_hit_ratio',
+  /** Counter of cache hits since the executor was created; label `cache_type`. */
+  cacheHits: 'cache_hits_total',
+  /** Counter of cache misses since the executor was created; label `cache_type`. */
+  cacheMisses: 'cache_misses_total',
   /** Gauge of connections per state; label `status`. */
   connectionStatus: 'redis_connection_status',
   /** Counter of `SCRIPT LOAD`s. */
@@ -59,7 +63,7 @@ export const METRIC_LABELS = Object.freeze({
   status: 'status',
   /** `errors_total`: an `ErrorType` (`validation`, `connection`, ...). */
   errorType: 'error_type',
-  /** `cache_hit_ratio`: `script` or `near`. */
+  /** `cache_hit_ratio`, `cache_hits_total`, `cache_misses_total`: `script` or `near`. */
   cacheType: 'cache_type',
   /** Redis figures: the node, `host:port`. */
   node: 'node',

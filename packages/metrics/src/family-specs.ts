@@ -9,6 +9,8 @@ import type { FamilySpec, MetricType } from './metric-family.js';
 /** Which family: a key of executor-core's `EXECUTOR_METRICS`. */
 export type Kind = ExecutorMetric;
 
+const NAMES: Readonly<Record<Kind, string>> = EXECUTOR_METRICS;
+
 interface KindSpec {
   kind: Kind;
   type: MetricType;
@@ -40,6 +42,16 @@ const SPECS: readonly KindSpec[] = [
     kind: 'cacheHitRatio',
     type: 'gauge',
     help: 'Hit ratio since creation: script = script calls served by SHA over all script calls; near = near-cache hits over lookups.',
+  },
+  {
+    kind: 'cacheHits',
+    type: 'counter',
+    help: 'Cache hits since creation: script = script calls served by SHA (EVALSHA); near = reads answered by the near cache.',
+  },
+  {
+    kind: 'cacheMisses',
+    type: 'counter',
+    help: 'Cache misses since creation: script = script calls sent as text (EVAL, NOSCRIPT reloads); near = near-cache lookups that went to Redis.',
   },
   {
     kind: 'connectionStatus',
@@ -102,5 +114,5 @@ const INFO_SPECS: readonly KindSpec[] = [
  */
 export function familySpecs(prefix: string, withInfo: boolean): (FamilySpec & { kind: Kind })[] {
   const specs = withInfo ? [...SPECS, ...INFO_SPECS] : SPECS;
-  return specs.map((spec) => ({ ...spec, name: `${prefix}${EXECUTOR_METRICS[spec.kind]}` }));
+  return specs.map((spec) => ({ ...spec, name: `${prefix}${NAMES[spec.kind]}` }));
 }

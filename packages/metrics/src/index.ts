@@ -5,6 +5,7 @@
  */
 export { instrumentExecutor } from './instrument.js';
 export { DEFAULT_BUCKETS, DEFAULT_PREFIX } from './options.js';
+export { BUILD_INFO_METRIC } from './build-info.js';
 export type { InstrumentOptions } from './options.js';
 export { bucketLabels, histogramSamples } from './histogram-samples.js';
 export type { Sample } from './metric-family.js';

@@ -7,9 +7,10 @@
  * every consumer shares, and custom metric objects (metric-family.ts) read that state at
  * scrape time (instrumentation.ts, operation-stats.ts). The channels carry only rare events
  * (channel-wiring.ts). The options are checked in options.ts, the families listed in
- * family-specs.ts.
+ * family-specs.ts; `stateful_route_build_info` is build-info.ts.
  */
 import { liveTelemetry, type TunableExecutor } from '@stateful-route/executor-core';
+import { checkBuildInfo, joinBuildInfo, metricsPackageVersion } from './build-info.js';
 import { subscribeChannels } from './channel-wiring.js';
 import { familySpecs } from './family-specs.js';
 import { Instrumentation } from './instrumentation.js';
@@ -36,12 +37,18 @@ import { checkOptions, DEFAULT_PREFIX, type InstrumentOptions } from './options.
 export function instrumentExecutor(options: InstrumentOptions): () => void {
   checkOptions(options);
   const registry = options.registry;
+  const buildInfo = options.buildInfo ?? {};
+  if (buildInfo !== false) checkBuildInfo(registry);
   const instrumentation = new Instrumentation(options);
   const families: MetricFamily[] = registerFamilies(
     registry,
     familySpecs(options.prefix ?? DEFAULT_PREFIX, options.redis !== undefined),
     instrumentation,
   );
+  const leaveBuildInfo =
+    buildInfo === false
+      ? undefined
+      : joinBuildInfo(registry, buildInfo.version ?? metricsPackageVersion());
 
   const instance = options.executorInstance;
   if (instance !== undefined) {
@@ -70,5 +77,6 @@ export function instrumentExecutor(options: InstrumentOptions): () => void {
     instrumentation.releaseTelemetry();
     instrumentation.disposeReader();
     unregisterFamilies(registry, families, instrumentation);
+    leaveBuildInfo?.();
   };
 }

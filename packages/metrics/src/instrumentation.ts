@@ -32,6 +32,38 @@ const {
 /** The counter families fed by channel events. */
 type EventKind = Extract<Kind, 'scriptLoads' | 'noscriptReloads' | 'reconnects'>;
 
+/** The counter families of cache hits and misses, read from the executors' `stats()`. */
+type CacheKind = Extract<Kind, 'cacheHits' | 'cacheMisses'>;
+
+/** The `cache_type` values. */
+type CacheType = 'script' | 'near';
+
+/** Hits and misses of both caches (`ExecutorStats` fields, cumulative since creation). */
+interface CacheCounts {
+  script: { hits: number; misses: number };
+  near: { hits: number; misses: number };
+}
+
+function zeroCounts(): CacheCounts {
+  return { script: { hits: 0, misses: 0 }, near: { hits: 0, misses: 0 } };
+}
+
+function countsOf(stats: ExecutorStats): CacheCounts {
+  return {
+    script: { hits: stats.scriptCallsBySha, misses: stats.scriptCallsByText },
+    near: { hits: stats.nearCacheHits, misses: stats.nearCacheMisses },
+  };
+}
+
+function addCounts(into: CacheCounts, other: CacheCounts): void {
+  for (const type of CACHE_TYPES) {
+    into[type].hits += other[type].hits;
+    into[type].misses += other[type].misses;
+  }
+}
+
+const CACHE_TYPES: readonly CacheType[] = ['script', 'near'];
+
 /** The numbers of one `executor` label value (or of every executor when not labelled). */
 interface Group {
   /** The `executor` label value; undefined when not labelled. */
@@ -43,6 +75,14 @@ interface Group {
   readonly stats: Map<string, () => ExecutorStats>;
   /** `executor \0 connection` -> last state. */
   readonly connections: Map<string, ConnectionState>;
+  /** Executor name -> its cache counts at the last good read (what a failing read serves). */
+  readonly lastCache: Map<string, CacheCounts>;
+  /** Cache counts left by executors that closed: the counters never go back. */
+  readonly retiredCache: CacheCounts;
+  /** The cache counts when each cache counter family was last reset (zero before). */
+  readonly cacheBaseline: Record<CacheKind, CacheCounts>;
+  /** The cache types that have had a hit or a miss: their counter series stay. */
+  readonly cacheSeen: Set<CacheType>;
 }
 
 /** One `instrumentExecutor()` call: the numbers and the collectors. */
@@ -94,6 +134,10 @@ export class Instrumentation implements FamilyMember {
       events: { scriptLoads: 0, noscriptReloads: 0, reconnects: 0 },
       stats: new Map(),
       connections: new Map(),
+      lastCache: new Map(),
+      retiredCache: zeroCounts(),
+      cacheBaseline: { cacheHits: zeroCounts(), cacheMisses: zeroCounts() },
+      cacheSeen: new Set(),
     };
   }
 
@@ -138,6 +182,13 @@ export class Instrumentation implements FamilyMember {
   forgetExecutor(name: string): void {
     this.#closed.add(name);
     const group = this.group(name);
+    // What the executor counted stays in the cache counters: its last figures are kept.
+    const read = group.stats.get(name);
+    if (read !== undefined) {
+      const last = this.#readCache(group, name, read);
+      if (last !== undefined) addCounts(group.retiredCache, last);
+    }
+    group.lastCache.delete(name);
     group.stats.delete(name);
     const prefix = `${name}\0`;
     for (const key of group.connections.keys()) {
@@ -232,6 +283,11 @@ export class Instrumentation implements FamilyMember {
       case 'cacheHitRatio':
         for (const group of this.#groups.values()) this.#ratios(group, out);
         return;
+      case 'cacheHits':
+      case 'cacheMisses':
+        for (const group of this.#groups.values())
+          this.#cacheCounters(group, kind as CacheKind, out);
+        return;
       case 'connectionStatus':
         for (const group of this.#groups.values()) {
           if (group.connections.size === 0) continue;
@@ -265,6 +321,44 @@ export class Instrumentation implements FamilyMember {
   ): void {
     const labels = this.#labels(group, { [OPERATION]: operation });
     histogramSamples(name, this.#le, totals.buckets, totals.sumMs / 1000, labels, out);
+  }
+
+  /** An executor's cache counts now, or at its last good read when `stats()` throws. */
+  #readCache(group: Group, name: string, read: () => ExecutorStats): CacheCounts | undefined {
+    try {
+      const counts = countsOf(read());
+      group.lastCache.set(name, counts);
+      return counts;
+    } catch {
+      return group.lastCache.get(name); // a broken stats reader must not fail the whole scrape
+    }
+  }
+
+  /** Hits and misses of every executor of the group since its creation, closed ones included. */
+  #cacheTotals(group: Group): CacheCounts {
+    const totals = zeroCounts();
+    addCounts(totals, group.retiredCache);
+    for (const [name, read] of group.stats) {
+      const counts = this.#readCache(group, name, read);
+      if (counts !== undefined) addCounts(totals, counts);
+    }
+    return totals;
+  }
+
+  #cacheCounters(group: Group, kind: CacheKind, out: Sample[]): void {
+    const totals = this.#cacheTotals(group);
+    const base = group.cacheBaseline[kind];
+    for (const type of CACHE_TYPES) {
+      // Like the ratio, a cache that never counted anything (no script call yet, no near
+      // cache) has no series; once it has, both counters stay, at 0 after a reset.
+      if (totals[type].hits + totals[type].misses > 0) group.cacheSeen.add(type);
+      if (!group.cacheSeen.has(type)) continue;
+      const field = kind === 'cacheHits' ? 'hits' : 'misses';
+      out.push({
+        labels: this.#labels(group, { [CACHE_TYPE]: type }),
+        value: Math.max(0, totals[type][field] - base[type][field]),
+      });
+    }
   }
 
   #ratios(group: Group, out: Sample[]): void {
@@ -331,6 +425,12 @@ export class Instrumentation implements FamilyMember {
       case 'noscriptReloads':
       case 'reconnects':
         for (const group of this.#groups.values()) group.events[kind as EventKind] = 0;
+        return;
+      case 'cacheHits':
+      case 'cacheMisses':
+        for (const group of this.#groups.values()) {
+          group.cacheBaseline[kind as CacheKind] = this.#cacheTotals(group);
+        }
         return;
       case 'redisInfoErrors':
         if (this.#reader) this.#reader.errors = 0;

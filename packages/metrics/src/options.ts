@@ -50,6 +50,13 @@ export interface InstrumentOptions {
    * `redis_info_errors_total` counts the miss. Default 250.
    */
   infoTimeoutMs?: number;
+  /**
+   * `stateful_route_build_info{version, node_version} 1` on the registry. `version` defaults
+   * to this package's version; an application passes its own (the server passes its
+   * version). `false` registers nothing. Shared by the instrumentations of one registry.
+   * Default `{}`.
+   */
+  buildInfo?: { version?: string } | false;
 }
 
 const PREFIX_PATTERN = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
@@ -127,6 +134,16 @@ export function checkOptions(options: InstrumentOptions): void {
     !(isFiniteNumber(options.infoCacheMs) && options.infoCacheMs >= 0)
   ) {
     throw new MetricsOptionsError('infoCacheMs', 'must be a finite number >= 0');
+  }
+  const buildInfo: unknown = options.buildInfo;
+  if (buildInfo !== undefined && buildInfo !== false) {
+    if (typeof buildInfo !== 'object' || buildInfo === null || Array.isArray(buildInfo)) {
+      throw new MetricsOptionsError('buildInfo', 'must be false or { version?: string }');
+    }
+    const version: unknown = (buildInfo as { version?: unknown }).version;
+    if (version !== undefined && (typeof version !== 'string' || version.trim() === '')) {
+      throw new MetricsOptionsError('buildInfo', 'version must be a non-empty string');
+    }
   }
   if (
     options.infoTimeoutMs !== undefined &&

@@ -58,7 +58,9 @@ describe('the exposition', () => {
 
   it('parses, with cumulative histograms and no duplicate series', () => {
     const m = parseExposition(text);
-    expect(m.types.size).toBe(15);
+    // 15 executor families, the cache hit and miss counters, stateful_route_build_info.
+    expect(m.types.size).toBe(18);
+    expect(samplesOf(m, 'stateful_route_build_info').length).toBe(1);
     expect(samplesOf(m, 'stateful_executor_redis_used_memory_bytes').length).toBe(1);
     expect(
       samplesOf(m, 'stateful_executor_errors_total')

@@ -1,8 +1,10 @@
 import diagnostics from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import { CHANNELS, createMemoryExecutor, type ErrorType } from '@stateful-route/executor-core';
-import { Counter, Registry, type OpenMetricsContentType } from 'prom-client';
+import { AggregatorRegistry, Counter, Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BUILD_INFO_METRIC,
   DEFAULT_BUCKETS,
   instrumentExecutor,
   MetricsConflictError,
@@ -288,6 +290,10 @@ describe('options', () => {
     ['infoTimeoutMs', { registry, infoTimeoutMs: 0 }],
     ['redis', { registry, redis: {} }],
     ['executorInstance', { registry, executorInstance: {} }],
+    ['buildInfo', { registry, buildInfo: true }],
+    ['buildInfo', { registry, buildInfo: 'v1' }],
+    ['buildInfo', { registry, buildInfo: { version: '' } }],
+    ['buildInfo', { registry, buildInfo: { version: 1 } }],
     [
       'executorInstance',
       { registry, executor: 'a', executorInstance: createMemoryExecutor({ name: 'b' }) },
@@ -393,5 +399,82 @@ describe('registry features', () => {
       labels: { operation: 'getLinkedPod', status: 'success' },
       value: 1,
     });
+  });
+});
+
+describe('stateful_route_build_info', () => {
+  const packageVersion = (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  it('is 1 with the version of this package and of Node.js by default', async () => {
+    const registry = new Registry();
+    instrument({ registry });
+    const m = await scrape(registry);
+    expect(BUILD_INFO_METRIC).toBe('stateful_route_build_info');
+    expect(m.types.get(BUILD_INFO_METRIC)).toBe('gauge');
+    expect(samplesOf(m, BUILD_INFO_METRIC)).toEqual([
+      {
+        name: BUILD_INFO_METRIC,
+        labels: { version: packageVersion, node_version: process.version },
+        value: 1,
+      },
+    ]);
+  });
+
+  it('carries the version given, is shared by the instrumentations of a registry, and leaves with the last', async () => {
+    const registry = new Registry();
+    const disposeA = instrumentExecutor({
+      registry,
+      executor: 'a',
+      executorLabel: true,
+      buildInfo: { version: '9.8.7' },
+    });
+    const disposeB = instrumentExecutor({
+      registry,
+      executor: 'b',
+      executorLabel: true,
+      buildInfo: { version: '9.8.7' },
+    });
+    const text = await registry.metrics();
+    const m = parseExposition(text); // rejects a family declared twice or a duplicate series
+    expect(samplesOf(m, BUILD_INFO_METRIC).map((s) => s.labels)).toEqual([
+      { version: '9.8.7', node_version: process.version },
+    ]);
+    disposeA();
+    expect(valueOf(await scrape(registry), BUILD_INFO_METRIC, { version: '9.8.7' })).toBe(1);
+    disposeB();
+    expect(await registry.metrics()).toBe('\n');
+  });
+
+  it("stays 1 when prom-client's cluster aggregation combines several processes' registries", async () => {
+    const workers = [new Registry(), new Registry()];
+    for (const registry of workers) instrument({ registry, prefix: 'agg_' });
+    const merged = AggregatorRegistry.aggregate(
+      await Promise.all(workers.map((r) => r.getMetricsAsJSON())),
+    );
+    const m = parseExposition(await merged.metrics());
+    expect(valueOf(m, BUILD_INFO_METRIC, { version: packageVersion })).toBe(1);
+  });
+
+  it('is left out with buildInfo: false', async () => {
+    const registry = new Registry();
+    instrument({ registry, buildInfo: false });
+    expect(registry.getSingleMetric(BUILD_INFO_METRIC)).toBeUndefined();
+    expect(await registry.metrics()).not.toContain(BUILD_INFO_METRIC);
+  });
+
+  it('refuses a registry where the name is taken by another metric, and registers nothing', () => {
+    const registry = new Registry();
+    new Counter({ name: BUILD_INFO_METRIC, help: 'x', registers: [registry] });
+    expect(() => instrument({ registry })).toThrow(
+      expect.objectContaining({ code: 'SR_METRICS_CONFLICT', metric: BUILD_INFO_METRIC }),
+    );
+    expect(registry.getMetricsAsArray()).toHaveLength(1);
+    // Without it, the executor metrics register next to the application's own build info.
+    instrument({ registry, buildInfo: false });
+    expect(registry.getMetricsAsArray().length).toBeGreaterThan(1);
   });
 });

@@ -89,6 +89,12 @@ describe('Redis executor', () => {
     expect([scriptCallsBySha, scriptCallsByText]).toEqual([3, 1]);
     expect(valueOf(after, `${P}cache_hit_ratio`, { cache_type: 'script' })).toBe(0.75);
     expect(valueOf(after, ops, { operation: 'setLinkedPod', status: 'success' })).toBe(4);
+    // The counters beside the ratio: its numerator and the rest of its denominator.
+    expect(valueOf(after, `${P}cache_hits_total`, { cache_type: 'script' })).toBe(3);
+    expect(valueOf(after, `${P}cache_misses_total`, { cache_type: 'script' })).toBe(1);
+    expect(after.types.get(`${P}cache_hits_total`)).toBe('counter');
+    // No near cache: no near series, neither ratio nor counters.
+    expect(valueOf(after, `${P}cache_hits_total`, { cache_type: 'near' })).toBeUndefined();
 
     // A closed executor leaves its counters but no longer reports a ratio or a connection.
     await executor.close();
@@ -97,6 +103,18 @@ describe('Redis executor', () => {
     expect(samplesOf(closed, `${P}cache_hit_ratio`)).toEqual([]);
     expect(samplesOf(closed, `${P}redis_connection_status`)).toEqual([]);
     expect(valueOf(closed, ops, { operation: 'setLinkedPod', status: 'success' })).toBe(4);
+    // Counters never go back: the closed executor's hits and misses stay, and the next
+    // executor of the same name adds to them.
+    expect(valueOf(closed, `${P}cache_hits_total`, { cache_type: 'script' })).toBe(3);
+    expect(valueOf(closed, `${P}cache_misses_total`, { cache_type: 'script' })).toBe(1);
+    const client2 = later(server.client());
+    const next = createRedisExecutor({ redis: client2, name: 'r1' });
+    await next.loadScripts();
+    await next.setLinkedPod(ns, 'u5', 'room', 1, -1);
+    const again = await scrape(registry);
+    expect(valueOf(again, `${P}cache_hits_total`, { cache_type: 'script' })).toBe(4);
+    expect(valueOf(again, `${P}cache_misses_total`, { cache_type: 'script' })).toBe(1);
+    await next.close();
   });
 
   it('reads ratio and connection state from executorInstance when the create event was missed', async () => {
@@ -136,6 +154,8 @@ describe('Redis executor', () => {
     expect(valueOf(m, `${P}cache_hit_ratio`, { cache_type: 'near' })).toBe(
       nearCacheHits / (nearCacheHits + nearCacheMisses),
     );
+    expect(valueOf(m, `${P}cache_hits_total`, { cache_type: 'near' })).toBe(nearCacheHits);
+    expect(valueOf(m, `${P}cache_misses_total`, { cache_type: 'near' })).toBe(nearCacheMisses);
     // Served from the near cache or not, every call is an operation.
     expect(
       valueOf(m, `${P}operations_total`, { operation: 'getServiceState', status: 'success' }),
@@ -180,6 +200,53 @@ describe('Redis executor', () => {
       reconnecting: 0,
       end: 1,
     });
+    await executor.close();
+  });
+});
+
+describe('cache hit and miss counters', () => {
+  it('equal the near-cache hits and misses after K cached reads, and restart from 0 on resetMetrics()', async () => {
+    const registry = new Registry();
+    instrument({ registry, executor: 'near-k' });
+    const client = later(server.client());
+    const executor = createRedisExecutor({ redis: client, name: 'near-k' });
+    const ns = uniqueNamespace('metrics');
+    for (let pod = 0; pod < 3; pod++) await executor.setServiceState(ns, 'room', pod, 'up');
+    await executor.enableNearCache();
+    const K = 25;
+    for (let i = 0; i < K; i++) await executor.getServiceState(ns, 'room');
+    const stats = executor.stats();
+    // Every read after enabling looked the near cache up: K lookups, hits after the first.
+    expect(stats.nearCacheHits + stats.nearCacheMisses).toBe(K);
+    expect(stats.nearCacheHits).toBeGreaterThan(0);
+    const m = await scrape(registry);
+    const hits = valueOf(m, `${P}cache_hits_total`, { cache_type: 'near' });
+    const misses = valueOf(m, `${P}cache_misses_total`, { cache_type: 'near' });
+    expect([hits, misses]).toEqual([stats.nearCacheHits, stats.nearCacheMisses]);
+    expect(valueOf(m, `${P}cache_hit_ratio`, { cache_type: 'near' })).toBe(hits! / K);
+
+    // More reads move the counters by exactly as many lookups.
+    for (let i = 0; i < K; i++) await executor.getServiceState(ns, 'room');
+    const more = await scrape(registry);
+    const hits2 = valueOf(more, `${P}cache_hits_total`, { cache_type: 'near' })!;
+    const misses2 = valueOf(more, `${P}cache_misses_total`, { cache_type: 'near' })!;
+    expect(hits2 + misses2 - hits! - misses!).toBe(K);
+    expect([hits2, misses2]).toEqual([
+      executor.stats().nearCacheHits,
+      executor.stats().nearCacheMisses,
+    ]);
+
+    // resetMetrics(): the counters start again at 0 and count from there.
+    registry.resetMetrics();
+    const zero = await scrape(registry);
+    expect(valueOf(zero, `${P}cache_hits_total`, { cache_type: 'near' })).toBe(0);
+    expect(valueOf(zero, `${P}cache_misses_total`, { cache_type: 'near' })).toBe(0);
+    await executor.getServiceState(ns, 'room');
+    const one = await scrape(registry);
+    expect(
+      valueOf(one, `${P}cache_hits_total`, { cache_type: 'near' })! +
+        valueOf(one, `${P}cache_misses_total`, { cache_type: 'near' })!,
+    ).toBe(1);
     await executor.close();
   });
 });

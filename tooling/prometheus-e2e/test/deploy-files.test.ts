@@ -25,7 +25,7 @@ async function loadYamlDocuments(path: string): Promise<Record<string, unknown>[
 describe('deploy/prometheus', () => {
   it('alert rules pass promtool check rules', async () => {
     const out = await promtool('check', 'rules', 'prometheus/alerts.yml');
-    expect(out).toMatch(/SUCCESS: 6 rules found/);
+    expect(out).toMatch(/SUCCESS: 10 rules found/);
   });
 
   it('the scrape config passes promtool check config', async () => {
@@ -49,8 +49,42 @@ describe('deploy/prometheus', () => {
         (t.alert_rule_test ?? []).map((a) => a.alertname),
       ),
     );
-    expect(alerts).toHaveLength(4);
+    expect(alerts).toHaveLength(6);
     for (const alert of alerts) expect(tested, alert).toContain(alert);
+  });
+
+  it('the paging error ratio leaves out validation errors (callers), and only those', async () => {
+    const [rules] = await loadYamlDocuments('prometheus/alerts.yml');
+    const all = (
+      rules as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] }
+    ).groups[0]!.rules;
+    const alert = all.find((r) => r.alert === 'StatefulRouteHighErrorRatio')!;
+    const record = all.find((r) => r.record === alert.expr.split(' ')[0])!;
+    expect(record.record).toBe('stateful_route:server_error_ratio:rate5m');
+    expect(record.expr).toContain('stateful_executor_errors_total{error_type!="validation"}');
+  });
+
+  it('the job the server-down alerts select is the job of prometheus.yml and of the ServiceMonitor', async () => {
+    const [rules] = await loadYamlDocuments('prometheus/alerts.yml');
+    const [config] = await loadYamlDocuments('prometheus/prometheus.yml');
+    const [monitor] = await loadYamlDocuments('kubernetes/servicemonitor.yaml');
+    const all = (rules as { groups: { rules: { alert?: string; expr: string }[] }[] }).groups[0]!
+      .rules;
+    const jobs = ['StatefulRouteServerDown', 'StatefulRouteServerAbsent'].map((name) => {
+      const expr = all.find((r) => r.alert === name)!.expr;
+      return /up\{job="([^"]+)"\}/.exec(expr)?.[1];
+    });
+    const scrapeJob = (config as { scrape_configs: { job_name: string }[] }).scrape_configs[0]!
+      .job_name;
+    const relabel = (
+      monitor as {
+        spec: {
+          endpoints: { relabelings?: { targetLabel: string; replacement: string }[] }[];
+        };
+      }
+    ).spec.endpoints[0]!.relabelings?.find((r) => r.targetLabel === 'job');
+    expect(jobs).toEqual([scrapeJob, scrapeJob]);
+    expect(relabel?.replacement).toBe(scrapeJob);
   });
 });
 
@@ -132,7 +166,8 @@ describe('deploy/grafana', () => {
       'stateful_executor_operations_total',
       'histogram_quantile(0.99, sum by (le) (rate(stateful_executor_operation_duration_seconds_bucket',
       'stateful_executor_errors_total',
-      'stateful_executor_cache_hit_ratio{',
+      'stateful_executor_cache_hits_total{',
+      'stateful_executor_cache_misses_total{',
       'stateful_executor_redis_connection_status{',
       'http_request_duration_seconds_bucket',
       'http_request_duration_seconds_count',

@@ -3,7 +3,7 @@
 // the increase and a latency quantile that match what was sent. The same Prometheus loads
 // deploy/prometheus/alerts.yml and answers every query of the Grafana dashboard.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -313,7 +313,7 @@ describe('Prometheus scraping the built server', () => {
     expect(empty.filter((e) => !allowedEmpty.test(e))).toEqual([]);
   });
 
-  it('loads the alert rules and evaluates them without error; error, connection and script-cache alerts stay inactive', async () => {
+  it('loads the alert rules and evaluates them without error; error, connection, script-cache and server-down alerts stay inactive', async () => {
     const response = await fetch(`${promBase}/api/v1/rules`);
     const body = (await response.json()) as {
       data: {
@@ -326,8 +326,12 @@ describe('Prometheus scraping the built server', () => {
       'StatefulRouteHighLatencyP99',
       'StatefulRouteRedisConnectionDown',
       'StatefulRouteScriptCacheHitRatioLow',
+      'StatefulRouteServerAbsent',
+      'StatefulRouteServerDown',
       'stateful_route:operation_duration_seconds:p99_rate5m',
       'stateful_route:operation_error_ratio:rate5m',
+      'stateful_route:script_cache_hit_ratio:rate5m',
+      'stateful_route:server_error_ratio:rate5m',
     ]);
     for (const rule of rules) expect(rule.health, `${rule.name}: ${rule.lastError}`).toBe('ok');
     // No error, a ready connection and SHA-served scripts: those alerts must be inactive.
@@ -336,14 +340,38 @@ describe('Prometheus scraping the built server', () => {
       'StatefulRouteHighErrorRatio',
       'StatefulRouteRedisConnectionDown',
       'StatefulRouteScriptCacheHitRatioLow',
+      'StatefulRouteServerDown',
+      'StatefulRouteServerAbsent',
     ]) {
       expect(rules.find((r) => r.name === name)?.state, name).toBe('inactive');
     }
-    // The recording rule sees the traffic: an error ratio of exactly 0.
+    // The recording rules see the traffic: error ratios of exactly 0 (not absent), and
+    // every script call of the window served by SHA.
     expect(await scalar('stateful_route:operation_error_ratio:rate5m')).toBe(0);
+    expect(await scalar('stateful_route:server_error_ratio:rate5m')).toBe(0);
+    expect(await scalar('stateful_route:script_cache_hit_ratio:rate5m')).toBe(1);
     // The connection alert's input exists (one ready connection or more) and is not 0.
     const ready = await query('stateful_executor_redis_connection_status{status="ready"}');
     expect(ready.length).toBeGreaterThan(0);
     for (const s of ready) expect(Number(s.value[1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('scrapes stateful_route_build_info with the server version, and cache counters that agree with the ratio', async () => {
+    const { version } = JSON.parse(
+      await readFile(join(root, 'apps/server/package.json'), 'utf8'),
+    ) as { version: string };
+    const info = await query('stateful_route_build_info{job="stateful-route"}');
+    expect(info.map((s) => [s.metric.version, s.metric.node_version, s.value[1]])).toEqual([
+      [version, process.version, '1'],
+    ]);
+    // The server's own exposition: hits and misses give the since-creation ratio exactly.
+    const text = await scrapeServer();
+    const read = (name: string) =>
+      Number(new RegExp(`^${name}\\{cache_type="script"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const hits = read('stateful_executor_cache_hits_total');
+    const misses = read('stateful_executor_cache_misses_total');
+    const ratio = read('stateful_executor_cache_hit_ratio');
+    expect(hits).toBeGreaterThan(0);
+    expect(ratio).toBe(hits / (hits + misses));
   });
 });
