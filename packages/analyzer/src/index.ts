@@ -39,7 +39,7 @@ export {
   LATENCY_METRICS,
 } from './threshold.js';
 export type { Threshold, ThresholdMetric, ThresholdResult, Comparator } from './threshold.js';
-export { mannWhitney, welchT } from './statistics.js';
+export { mannWhitney, welchT, studentTwoSided } from './statistics.js';
 export type { MannWhitneyResult, WelchResult } from './statistics.js';
 export {
   AnalyzerErrorCodes,

@@ -6,8 +6,27 @@
 export { evaluate, RULES } from './evaluate.js';
 export { applyActions } from './apply.js';
 export type { AppliedAction, ApplyOptions } from './apply.js';
-export { tune, configure, defaultCandidates, labelOf } from './tune.js';
-export type { TuneConfiguration, TuneOptions, TuneResult, Trial, ExecutorFactory } from './tune.js';
+export {
+  tune,
+  configure,
+  defaultCandidates,
+  labelOf,
+  roundOrder,
+  DEFAULT_TUNE_ROUNDS,
+  MAX_TUNE_ROUNDS,
+} from './tune.js';
+export type {
+  TuneConfiguration,
+  TuneOptions,
+  TuneResult,
+  TuneProgress,
+  Trial,
+  ExecutorFactory,
+} from './tune.js';
+export { pairedLead, pText, rank, simplerFirst, spreadOf, TIE_BREAK_RULE } from './ranking.js';
+export type { LeadTest, Ranking, RankedConfiguration, Spread } from './ranking.js';
+export { setupOf } from './setup.js';
+export type { ExecutorSetup } from './setup.js';
 export { diagnose, readRedisFigures } from './diagnose.js';
 export type { DiagnoseOptions, RedisFiguresSource } from './diagnose.js';
 export { ACTION_IDS } from './finding.js';

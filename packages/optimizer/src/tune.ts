@@ -1,12 +1,29 @@
 /**
- * Trials: each candidate configuration runs the same workload for a short time, and the best
- * by throughput wins, provided it made no error and kept its p99 within a guard of the
- * baseline's. Every trial is reported, with why it won or lost.
+ * Trials: each candidate configuration runs the same workload for a short time, in
+ * interleaved rounds, and the fastest by median throughput wins, provided it made no error,
+ * kept its p99 within a guard of the baseline's, and its lead over the runner-up is
+ * significant; a lead within the noise is settled by a stated tie-break. Every trial is
+ * reported with its spread and why it won or lost, and the winner as the code to paste.
  */
 import { runWorkload, type AnalysisSnapshot, type WorkloadOptions } from '@stateful-route/analyzer';
 import type { ScriptTransport, TunableExecutor } from '@stateful-route/executor-core';
 import { OptimizerOptionError } from './errors.js';
 import { overallPercentile, round } from './figures.js';
+import {
+  pairedLead,
+  pText,
+  rank,
+  spreadOf,
+  TIE_BREAK_RULE,
+  type LeadTest,
+  type Spread,
+} from './ranking.js';
+import { setupOf, type ExecutorSetup } from './setup.js';
+
+/** Default `rounds`: enough for the paired test to tell a lead of a few % from noise. */
+export const DEFAULT_TUNE_ROUNDS = 5;
+/** Most `rounds`. */
+export const MAX_TUNE_ROUNDS = 20;
 
 /** One configuration of the executor's run-time switches. */
 export interface TuneConfiguration {
@@ -29,14 +46,31 @@ export interface TuneOptions {
   /** A candidate's p99 may be at most this multiple of the baseline's. Default 1.5. */
   p99GuardRatio?: number;
   /**
-   * Rounds: every configuration is measured this many times, round-robin, and its median
-   * round counts (a noisy machine then skews one round, not one configuration). Default 1.
+   * Rounds: every configuration is measured once per round, in an order that alternates
+   * (forward, then backward, shifted by one every two rounds) so that the machine's drift
+   * hits them alike; its median round stands for it, and the winner's lead is tested on the
+   * per-round figures. From 1 to 20; default 5 (with 1, no significance test is possible).
    */
   rounds?: number;
+  /** Significance level of the lead tests. Default 0.05. */
+  alpha?: number;
   /** With an executor: leave it in the winner's configuration. Default true. */
   apply?: boolean;
-  /** Called after each trial (for progress output). */
+  /** Called once per configuration when every round is measured, before the ranking. */
   onTrial?: (trial: Trial) => void;
+  /** Called after each measurement (for progress output). */
+  onProgress?: (progress: TuneProgress) => void;
+}
+
+/** One measurement done, of `total` (known once the baseline is measured). */
+export interface TuneProgress {
+  label: string;
+  /** Round of this measurement, from 1. */
+  round: number;
+  rounds: number;
+  throughput: number;
+  done: number;
+  total: number;
 }
 
 /** The outcome of one trial. */
@@ -51,8 +85,10 @@ export interface Trial {
   operations: number;
   errors: number;
   nearCacheHits: number;
-  /** Throughput of each round, in order. */
+  /** Throughput of each round, in order (round i of every trial ran in the same round). */
   rounds: number[];
+  /** Median, min, max and coefficient of variation of `rounds`. */
+  spread: Spread;
   /** Passed the guards (no errors, p99 within the guard). */
   eligible: boolean;
   /** Why it did not win (or `winner`). */
@@ -73,6 +109,37 @@ export interface TuneResult {
   speedup: number;
   /** Whether the executor was left in the winner's configuration. */
   applied: boolean;
+  /** Rounds measured. */
+  rounds: number;
+  /** Significance level of the tests. */
+  alpha: number;
+  /**
+   * The fastest eligible trial's lead over the runner-up (median throughput), tested on the
+   * per-round figures; null with fewer than two eligible trials.
+   */
+  lead: LeadTest | null;
+  /** The fastest eligible trial (the winner, unless the tie-break chose another). */
+  fastest: Trial;
+  /**
+   * `throughput`: the fastest won, its lead significant (or no other trial was eligible).
+   * `tie-break`: its lead was within the noise; the winner was chosen by `tieBreak` among the
+   * trials not significantly slower than the fastest. `baseline`: nothing was eligible.
+   */
+  chosenBy: 'throughput' | 'tie-break' | 'baseline';
+  /** The tie-break rule, when it chose the winner; else null. */
+  tieBreak: string | null;
+  /** The winner against the baseline, tested the same way; null when the winner is it. */
+  versusBaseline: LeadTest | null;
+  /** The winner's `createRedisExecutor` options (besides `redis`). */
+  options: ExecutorSetup['options'];
+  /** ioredis options of each of the winner's connections. */
+  clientOptions: ExecutorSetup['clientOptions'];
+  /** TypeScript that builds an executor in the winner's configuration. */
+  paste: string;
+  /** The server's flags for the winner (the switches the server has flags for). */
+  serverFlags: string;
+  /** The winner's switches the server has no flag for. */
+  serverNotes: string[];
 }
 
 type Sample = Awaited<ReturnType<typeof runWorkload>>;
@@ -125,6 +192,18 @@ function same(a: TuneConfiguration, b: TuneConfiguration): boolean {
   );
 }
 
+/**
+ * The order of the configurations `0..count-1` in round `pass` (from 0): forward in even
+ * rounds and backward in odd ones, shifted by one every two rounds, so that over each pair of
+ * rounds every configuration's mean position is the same (a linear drift of the machine
+ * cancels) and its neighbours change.
+ */
+export function roundOrder(count: number, pass: number): number[] {
+  const shift = Math.floor(pass / 2) % Math.max(1, count);
+  const forward = Array.from({ length: count }, (_, i) => (i + shift) % count);
+  return pass % 2 === 0 ? forward : forward.reverse();
+}
+
 /** Puts an executor in a configuration with its run-time switches. */
 export async function configure(executor: TunableExecutor, c: TuneConfiguration): Promise<void> {
   if (c.scriptTransport === 'evalsha') await executor.loadScripts();
@@ -136,14 +215,19 @@ export async function configure(executor: TunableExecutor, c: TuneConfiguration)
 }
 
 /**
- * Tries the baseline and each candidate configuration under the same workload, and picks
- * the one with the highest throughput among those with no error and a p99 within
- * `p99GuardRatio` of the baseline's. With an executor, the switches are flipped in place
- * (and the winner kept unless `apply: false`); with a factory, each trial gets a fresh one.
+ * Tries the baseline and each candidate configuration under the same workload in `rounds`
+ * interleaved rounds, and ranks those with no error and a p99 within `p99GuardRatio` of the
+ * baseline's by median throughput. The fastest wins when its lead over the runner-up is
+ * significant (paired t-test on the per-round log ratios); otherwise the winner is chosen by
+ * `TIE_BREAK_RULE` among the trials not significantly slower than the fastest. With an
+ * executor, the switches are flipped in place (and the winner kept unless `apply: false`);
+ * with a factory, each trial gets a fresh one. Total time: about (candidates + 1) x rounds x
+ * (warmupMs + trialMs).
  * @example
- * const result = await tune(executor, { workload: { concurrency: 64 }, trialMs: 2000 });
+ * const result = await tune(executor, { workload: { concurrency: 64 }, trialMs: 1000 });
  * console.log(result.reason);
- * @throws SR_OPTIMIZER_INVALID_OPTION for a bad trialMs, warmupMs or p99GuardRatio
+ * console.log(result.paste); // createRedisExecutor({ ... }) of the winner
+ * @throws SR_OPTIMIZER_INVALID_OPTION for a bad trialMs, warmupMs, p99GuardRatio, rounds or alpha
  */
 export async function tune(
   target: TunableExecutor | ExecutorFactory,
@@ -164,9 +248,13 @@ export async function tune(
   const inPlace = typeof target !== 'function';
   const factory: ExecutorFactory = inPlace ? () => target : target;
 
-  const rounds = options.rounds ?? 1;
-  if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > 10) {
-    throw new OptimizerOptionError('rounds', 'must be an integer from 1 to 10');
+  const rounds = options.rounds ?? DEFAULT_TUNE_ROUNDS;
+  if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > MAX_TUNE_ROUNDS) {
+    throw new OptimizerOptionError('rounds', `must be an integer from 1 to ${MAX_TUNE_ROUNDS}`);
+  }
+  const alpha = options.alpha ?? 0.05;
+  if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 1) {
+    throw new OptimizerOptionError('alpha', 'must be a number between 0 and 1 (exclusive)');
   }
 
   let prepared = false;
@@ -203,9 +291,13 @@ export async function tune(
     actual?: TuneConfiguration;
     snapshots: AnalysisSnapshot[];
   }[] = [{ configuration: start, samples: [], snapshots: [] }];
+  let done = 0;
   for (let pass = 0; pass < rounds; pass++) {
-    // Round-robin; in the first round the candidates join once the baseline is measured.
-    for (let index = 0; index < plans.length; index++) {
+    // In the first round the candidates join once the baseline is measured; later rounds
+    // alternate the order (roundOrder).
+    const order = pass === 0 ? undefined : roundOrder(plans.length, pass);
+    for (let step = 0; step < plans.length; step++) {
+      const index = order ? order[step]! : step;
       const plan = plans[index]!;
       if (plan.failure) continue;
       let measured: Awaited<ReturnType<typeof measure>>;
@@ -228,6 +320,15 @@ export async function tune(
           }
         }
       }
+      done += 1;
+      options.onProgress?.({
+        label: labelOf(measured.configuration),
+        round: pass + 1,
+        rounds,
+        throughput: measured.result.throughput,
+        done,
+        total: plans.length * rounds,
+      });
     }
   }
 
@@ -244,6 +345,7 @@ export async function tune(
         errors: 0,
         nearCacheHits: 0,
         rounds: [],
+        spread: spreadOf([]),
         eligible: false,
         verdict: plan.failure ?? 'not measured',
       };
@@ -267,6 +369,7 @@ export async function tune(
         0,
       ),
       rounds: plan.samples.map((r) => r.throughput),
+      spread: spreadOf(plan.samples.map((r) => r.throughput)),
       eligible: false,
       verdict: '',
       snapshot,
@@ -285,28 +388,41 @@ export async function tune(
     } else trial.eligible = true;
   }
   const eligible = trials.filter((t) => t.eligible);
-  const winner = eligible.reduce<Trial>(
-    (best, t) => (t.throughput > best.throughput ? t : best),
-    eligible[0] ?? baseline,
-  );
+  const ranking = eligible.length > 0 ? rank(eligible, alpha, baseline) : undefined;
+  const winner = ranking?.winner ?? baseline;
+  const fastest = ranking?.fastest ?? baseline;
+  const chosenBy = ranking?.chosenBy ?? 'baseline';
+  const lead = ranking?.lead ?? null;
   for (const trial of eligible) {
-    trial.verdict =
-      trial === winner
-        ? 'winner'
-        : `eligible, slower: ${round(trial.throughput / winner.throughput, 2)}x the winner's throughput`;
+    if (trial === winner) trial.verdict = 'winner';
+    else if (chosenBy === 'tie-break' && trial === fastest) {
+      trial.verdict = `fastest, but its lead is not significant (p ${pText(lead!.pValue)}); the tie-break chose the winner`;
+    } else if (chosenBy === 'tie-break' && ranking!.tied.includes(trial)) {
+      trial.verdict = `within the noise of the fastest (${ratioText(trial, fastest)}); not chosen by the tie-break`;
+    } else {
+      const test = pairedLead(fastest.rounds, trial.rounds, alpha);
+      trial.verdict =
+        `eligible, slower: ${ratioText(trial, fastest)}` +
+        (test.significant ? ` (p ${pText(test.pValue)})` : '');
+    }
   }
   const speedup = baseline.throughput > 0 ? round(winner.throughput / baseline.throughput, 2) : 0;
-  const reason =
-    winner === baseline
-      ? eligible.length === 0
-        ? `No configuration ran without errors within the p99 guard; the baseline (${baseline.label}) is kept.`
-        : `No candidate beat the baseline (${baseline.label}) at ${baseline.throughput} calls/s within the guards; it is kept.`
-      : `${winner.label}: ${winner.throughput} calls/s, ${speedup}x the baseline's ${baseline.throughput} ` +
-        `(${baseline.label}), the highest throughput of ${eligible.length} eligible trials; no errors, ` +
-        `p99 ${winner.p99Ms} ms within ${guard}x of the baseline's ${baseline.p99Ms} ms` +
-        (winner.nearCacheHits > 0
-          ? `; ${winner.nearCacheHits} reads answered by the near cache.`
-          : '.');
+  const versusBaseline =
+    winner === baseline ? null : pairedLead(winner.rounds, baseline.rounds, alpha, baseline.label);
+  const reason = reasonOf({
+    baseline,
+    winner,
+    fastest,
+    eligible: eligible.length,
+    chosenBy,
+    lead,
+    versusBaseline,
+    tied: ranking?.tied.length ?? 0,
+    speedup,
+    guard,
+    rounds,
+    alpha,
+  });
 
   let applied = false;
   if (inPlace && options.apply !== false) {
@@ -317,5 +433,104 @@ export async function tune(
   }
   // Snapshots are large; the winner's and the baseline's are kept for reports.
   for (const trial of trials) if (trial !== winner && trial !== baseline) delete trial.snapshot;
-  return { baseline, trials, winner, reason, speedup, applied };
+  const {
+    options: executorOptions,
+    clientOptions,
+    paste,
+    serverFlags,
+    serverNotes,
+  } = setupOf(winner.configuration);
+  return {
+    baseline,
+    trials,
+    winner,
+    reason,
+    speedup,
+    applied,
+    rounds,
+    alpha,
+    lead,
+    fastest,
+    chosenBy,
+    tieBreak: chosenBy === 'tie-break' ? TIE_BREAK_RULE : null,
+    versusBaseline,
+    options: executorOptions,
+    clientOptions,
+    paste,
+    serverFlags,
+    serverNotes,
+  };
+}
+
+function ratioText(trial: Trial, fastest: Trial): string {
+  return `${(trial.throughput / fastest.throughput).toFixed(2)}x the fastest's median`;
+}
+
+function percent(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value}%`;
+}
+
+function leadText(test: LeadTest, alpha: number): string {
+  const range = `per round ${percent(test.minPercent)} to ${percent(test.maxPercent)}`;
+  if (test.rounds < 2) return `${percent(test.leadPercent)} (one round: no significance test)`;
+  return (
+    `${percent(test.leadPercent)} (${range}; paired t-test over ${test.rounds} rounds, ` +
+    `p ${pText(test.pValue)}: ${test.significant ? 'significant' : 'not significant'} at ${alpha})`
+  );
+}
+
+function reasonOf(r: {
+  baseline: Trial;
+  winner: Trial;
+  fastest: Trial;
+  eligible: number;
+  chosenBy: TuneResult['chosenBy'];
+  lead: LeadTest | null;
+  versusBaseline: LeadTest | null;
+  tied: number;
+  speedup: number;
+  guard: number;
+  rounds: number;
+  alpha: number;
+}): string {
+  const { baseline, winner } = r;
+  const figures = (t: Trial): string =>
+    `${t.throughput} calls/s (median of ${t.rounds.length} round${t.rounds.length === 1 ? '' : 's'}, ` +
+    `${t.spread.min}-${t.spread.max}, CV ${t.spread.cvPercent}%)`;
+  if (r.chosenBy === 'baseline') {
+    return `No configuration ran without errors within the p99 guard; the baseline (${baseline.label}) is kept.`;
+  }
+  const parts: string[] = [];
+  if (r.chosenBy === 'throughput') {
+    parts.push(
+      winner === baseline
+        ? `No candidate beat the baseline (${baseline.label}) at ${figures(baseline)} within the guards; it is kept.`
+        : `${winner.label}: ${figures(winner)}, ${r.speedup.toFixed(2)}x the baseline's ${baseline.throughput} ` +
+            `(${baseline.label}), the highest median of ${r.eligible} eligible trials; no errors, ` +
+            `p99 ${winner.p99Ms} ms within ${r.guard}x of the baseline's ${baseline.p99Ms} ms.`,
+    );
+    if (r.lead)
+      parts.push(`Lead over the runner-up (${r.lead.over}): ${leadText(r.lead, r.alpha)}.`);
+  } else {
+    parts.push(
+      `No significant winner: the fastest, ${r.fastest.label} at ${figures(r.fastest)}, leads ` +
+        `the runner-up (${r.lead!.over}) by ${leadText(r.lead!, r.alpha)}.`,
+      `Of the ${r.tied} trials within the noise of the fastest, the tie-break chose ` +
+        (winner === baseline
+          ? `the baseline, ${winner.label}: ${figures(winner)}.`
+          : `${winner.label}: ${figures(winner)}, ${r.speedup.toFixed(2)}x the baseline's ` +
+            `${baseline.throughput} (${baseline.label}).`),
+      `Tie-break rule: ${TIE_BREAK_RULE}.`,
+    );
+  }
+  if (r.versusBaseline) {
+    parts.push(`Against the baseline: ${leadText(r.versusBaseline, r.alpha)}.`);
+  }
+  if (r.rounds === 1) {
+    parts.push('With 1 round no lead can be tested; use rounds >= 2 (default 5).');
+  }
+  if (winner.nearCacheHits > 0) {
+    parts.push(`${winner.nearCacheHits} reads answered by the near cache.`);
+  }
+  return parts.join(' ');
 }

@@ -1,9 +1,14 @@
 import type {} from '@stateful-route/test-redis/global-setup';
 import { Redis } from 'ioredis';
-import { afterEach, expect, inject, test } from 'vitest';
-import { createRedisExecutor } from '@stateful-route/executor-core';
+import { afterEach, expect, inject, test, vi } from 'vitest';
+import { createRedisExecutor, type RedisExecutor } from '@stateful-route/executor-core';
 import { uniqueNamespace } from '@stateful-route/test-redis';
-import { tune, type TuneConfiguration } from '@stateful-route/optimizer';
+import {
+  defaultCandidates,
+  setupOf,
+  tune,
+  type TuneConfiguration,
+} from '@stateful-route/optimizer';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -21,7 +26,23 @@ const candidates: TuneConfiguration[] = [
   { scriptTransport: 'evalsha', autoPipelining: true, connections: 2, nearCache: false },
 ];
 
-test('in place: every trial reported, the winner is the fastest eligible and is applied', async () => {
+// Runs the pasted snippet (it is plain JavaScript as well as TypeScript) with its imports
+// given, against the test's Redis, and returns the executor it builds.
+function runPaste(paste: string, url: string): RedisExecutor {
+  const body = paste
+    .split('\n')
+    .filter((line) => !line.startsWith('import '))
+    .join('\n');
+  const made = new Function(
+    'Redis',
+    'createRedisExecutor',
+    'process',
+    `${body}\nreturn executor;`,
+  ) as (...args: unknown[]) => RedisExecutor;
+  return made(Redis, createRedisExecutor, { env: { REDIS_URL: url } });
+}
+
+test('in place: interleaved rounds, spreads, a tested lead, the winner applied and pasteable', async () => {
   const executor = createRedisExecutor({
     redis: client(),
     name: 'tune',
@@ -29,11 +50,14 @@ test('in place: every trial reported, the winner is the fastest eligible and is 
     connectionFactory: () => client(),
   });
   cleanup.push(() => executor.close());
+  const progress: string[] = [];
   const result = await tune(executor, {
     workload: { concurrency: 32, namespace: uniqueNamespace('tune') },
-    trialMs: 400,
+    trialMs: 300,
     warmupMs: 100,
+    rounds: 3,
     candidates,
+    onProgress: (p) => progress.push(`${p.round}:${p.label}:${p.done}/${p.total}`),
   });
   expect(result.trials).toHaveLength(3);
   expect(result.trials[0]).toBe(result.baseline);
@@ -43,13 +67,52 @@ test('in place: every trial reported, the winner is the fastest eligible and is 
     connections: 1,
     nearCache: false,
   });
-  const eligible = result.trials.filter((t) => t.eligible);
-  expect(result.winner.throughput).toBe(Math.max(...eligible.map((t) => t.throughput)));
-  expect(result.winner.verdict).toBe('winner');
+  // Every round measures every configuration; the order alternates.
+  const [b, c1, c2] = result.trials.map((t) => t.label);
+  expect(progress).toEqual([
+    `1:${b}:1/9`,
+    `1:${c1}:2/9`,
+    `1:${c2}:3/9`,
+    `2:${c2}:4/9`,
+    `2:${c1}:5/9`,
+    `2:${b}:6/9`,
+    `3:${c1}:7/9`,
+    `3:${c2}:8/9`,
+    `3:${b}:9/9`,
+  ]);
   for (const trial of result.trials) {
     expect(trial.verdict).not.toBe('');
     expect(trial.operations).toBeGreaterThan(0);
+    expect(trial.rounds).toHaveLength(3);
+    expect(trial.spread.median).toBe(trial.throughput);
+    expect(trial.spread.min).toBe(Math.min(...trial.rounds));
+    expect(trial.spread.max).toBe(Math.max(...trial.rounds));
+    expect(trial.spread.cvPercent).toBeGreaterThanOrEqual(0);
   }
+  expect(result.rounds).toBe(3);
+  expect(result.alpha).toBe(0.05);
+  const eligible = result.trials.filter((t) => t.eligible);
+  expect(result.winner.verdict).toBe('winner');
+  expect(result.fastest.throughput).toBe(Math.max(...eligible.map((t) => t.throughput)));
+  if (eligible.length > 1) {
+    expect(result.lead).not.toBeNull();
+    const lead = result.lead!;
+    expect(lead.rounds).toBe(3);
+    expect(lead.pValue).toBeGreaterThanOrEqual(0);
+    expect(lead.pValue).toBeLessThanOrEqual(1);
+    expect(lead.minPercent).toBeLessThanOrEqual(lead.maxPercent);
+    if (lead.significant) {
+      expect(result.chosenBy).toBe('throughput');
+      expect(result.winner).toBe(result.fastest);
+      expect(result.tieBreak).toBeNull();
+      expect(result.reason).toMatch(/significant at 0.05/);
+    } else {
+      expect(result.chosenBy).toBe('tie-break');
+      expect(result.tieBreak).toMatch(/simplest/);
+      expect(result.reason).toMatch(/^No significant winner/);
+    }
+  }
+  expect(result.reason).toContain(result.winner.label);
   expect(result.trials[1]!.nearCacheHits).toBeGreaterThan(0);
   expect(result.applied).toBe(true);
   const d = executor.describe();
@@ -59,9 +122,53 @@ test('in place: every trial reported, the winner is the fastest eligible and is 
     connections: d.connections,
     nearCache: d.nearCache?.enabled,
   }).toEqual(result.winner.configuration);
+
+  // The paste builds an executor in the winner's configuration from the start.
+  const w = result.winner.configuration;
+  expect(result.options.scriptTransport).toBe(w.scriptTransport);
+  expect(result.options.nearCache !== undefined).toBe(w.nearCache);
+  expect(result.clientOptions).toEqual({ enableAutoPipelining: w.autoPipelining });
+  expect(result.serverFlags).toBe(`--auto-pipelining ${w.autoPipelining ? 'on' : 'off'}`);
+  const pasted = runPaste(result.paste, inject('redisUrl'));
+  cleanup.push(() => pasted.close());
+  await vi.waitFor(() => expect(pasted.describe().nearCache?.enabled).toBe(w.nearCache));
+  const p = pasted.describe();
+  expect({
+    scriptTransport: p.scriptTransport,
+    autoPipelining: p.autoPipelining,
+    connections: p.connections,
+    nearCache: p.nearCache?.enabled,
+  }).toEqual(w);
   console.log(`tune: ${result.reason}`);
   for (const t of result.trials)
-    console.log(`  ${t.label}: ${t.throughput}/s p99 ${t.p99Ms} ms -> ${t.verdict}`);
+    console.log(
+      `  ${t.label}: ${t.throughput}/s (${t.spread.min}-${t.spread.max}, CV ${t.spread.cvPercent}%) p99 ${t.p99Ms} ms -> ${t.verdict}`,
+    );
+  console.log(result.paste);
+});
+
+test('the paste of every default candidate builds that configuration', async () => {
+  for (const configuration of defaultCandidates()) {
+    const pasted = runPaste(setupOf(configuration).paste, inject('redisUrl'));
+    try {
+      await vi.waitFor(() =>
+        expect(pasted.describe().nearCache?.enabled).toBe(configuration.nearCache),
+      );
+      const p = pasted.describe();
+      expect({
+        scriptTransport: p.scriptTransport,
+        autoPipelining: p.autoPipelining,
+        connections: p.connections,
+        nearCache: p.nearCache?.enabled,
+      }).toEqual(configuration);
+      // It runs calls.
+      await expect(
+        pasted.getLinkedPod(uniqueNamespace('paste'), 'uid-1', 'svc'),
+      ).resolves.toBeTypeOf('number');
+    } finally {
+      await pasted.close();
+    }
+  }
 });
 
 test('a factory: fresh executors per trial; configurations that cannot be made are reported', async () => {
@@ -74,13 +181,15 @@ test('a factory: fresh executors per trial; configurations that cannot be made a
     },
     {
       workload: { concurrency: 8, namespace: uniqueNamespace('tunef') },
-      trialMs: 200,
+      trialMs: 150,
       warmupMs: 0,
+      rounds: 2,
       candidates,
       p99GuardRatio: 100,
     },
   );
-  expect(made).toHaveLength(3);
+  // Baseline and the first candidate twice; the second failed once and was not retried.
+  expect(made).toHaveLength(5);
   // No connectionFactory: two connections cannot be made.
   expect(result.trials[2]!.verdict).toMatch(/could not be configured: SR_VALIDATION/);
   expect(result.trials[2]!.eligible).toBe(false);
@@ -98,4 +207,9 @@ test('rejects bad options', async () => {
   ).rejects.toMatchObject({
     code: 'SR_OPTIMIZER_INVALID_OPTION',
   });
+  for (const bad of [{ rounds: 0 }, { rounds: 21 }, { rounds: 2.5 }, { alpha: 0 }, { alpha: 1 }]) {
+    await expect(tune(executor, { workload: {}, trialMs: 10, ...bad })).rejects.toMatchObject({
+      code: 'SR_OPTIMIZER_INVALID_OPTION',
+    });
+  }
 });
