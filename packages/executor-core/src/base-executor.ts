@@ -188,26 +188,26 @@ export abstract class BaseExecutor implements StatefulExecutor {
     podId: number,
     persistSeconds: number,
   ): Promise<number> {
-    return this.run('setLinkedPodIfAbsent', 1, () => {
+    return this.run('setLinkedPodIfAbsent', 1, (hit) => {
       this.assertOpen();
       CHECKS.setLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
-      return this.doSetLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
+      return this.doSetLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds, hit);
     });
   }
 
   getLinkedPod(namespace: string, uid: string, service: string): Promise<number> {
-    return this.run('getLinkedPod', 1, () => {
+    return this.run('getLinkedPod', 1, (hit) => {
       this.assertOpen();
       CHECKS.getLinkedPod(namespace, uid, service);
-      return this.doGetLinkedPod(namespace, uid, service);
+      return this.doGetLinkedPod(namespace, uid, service, hit);
     });
   }
 
   getLinkedPodIfPersist(namespace: string, uid: string, service: string): Promise<number> {
-    return this.run('getLinkedPodIfPersist', 1, () => {
+    return this.run('getLinkedPodIfPersist', 1, (hit) => {
       this.assertOpen();
       CHECKS.getLinkedPodIfPersist(namespace, uid, service);
-      return this.doGetLinkedPodIfPersist(namespace, uid, service);
+      return this.doGetLinkedPodIfPersist(namespace, uid, service, hit);
     });
   }
 
@@ -310,15 +310,27 @@ export abstract class BaseExecutor implements StatefulExecutor {
     podId: number,
     persist: number,
   ): Promise<TrySetResult>;
+  /** `hit`: as for doGetServiceState (a live cached link answers without a round trip). */
   protected abstract doSetLinkedPodIfAbsent(
     ns: string,
     uid: string,
     svc: string,
     podId: number,
     persist: number,
+    hit: CacheHitSink | undefined,
   ): Promise<number>;
-  protected abstract doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number>;
-  protected abstract doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number>;
+  protected abstract doGetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    hit: CacheHitSink | undefined,
+  ): Promise<number>;
+  protected abstract doGetLinkedPodIfPersist(
+    ns: string,
+    uid: string,
+    svc: string,
+    hit: CacheHitSink | undefined,
+  ): Promise<number>;
   protected abstract doBatchGetLinkedPod(
     ns: string,
     uids: readonly string[],

@@ -96,4 +96,7 @@ export {
   namespaceKeyPattern,
 } from './keys.js';
 export { checkNamespace, MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';
+export { hasNamespaceMaintenance } from './namespace-keys.js';
+export type { NamespaceKeysMaintenance } from './namespace-keys.js';
+export { redisDeleteNamespaceKeys } from './redis/namespace-keys.js';
 export { OPERATION_CHECKS } from './operation-checks.js';

@@ -24,12 +24,15 @@ export function linkKey(namespace: string, uid: string, service: string): string
 }
 
 /**
- * The prefixes of a namespace's state and workload keys (`sf:{<ns>:state:`,
- * `sf:{<ns>:workload:`), for Redis' broadcast tracking. No namespace holds `:`, so the
- * prefixes of two namespaces never overlap, and neither matches a link key.
+ * The key prefixes of a namespace the near cache asks Redis to track in broadcast mode: its
+ * state and workload keys (`sf:{<ns>:state:`, `sf:{<ns>:workload:`) and, with `links`, its
+ * link keys and link indexes (`sf:{<ns>:lk:`). No namespace holds `:`, so the prefixes of two
+ * namespaces never overlap.
  */
-export function cachedKeyPrefixes(namespace: string): [string, string] {
-  return [`sf:{${namespace}:state:`, `sf:{${namespace}:workload:`];
+export function cachedKeyPrefixes(namespace: string, links = false): string[] {
+  const prefixes = [`sf:{${namespace}:state:`, `sf:{${namespace}:workload:`];
+  if (links) prefixes.push(`sf:{${namespace}:lk:`);
+  return prefixes;
 }
 
 /**

@@ -3,6 +3,7 @@
  * key layout as Redis so that its behaviour (key collisions, WRONGTYPE) is Redis' own.
  */
 import { BaseExecutor } from '../base-executor.js';
+import { ExecutorClosedError } from '../errors.js';
 import type {
   ExecutorDescription,
   ExecutorStats,
@@ -11,6 +12,8 @@ import type {
 } from '../executor.js';
 import { NO_POD, ZERO_EXECUTOR_STATS } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
+import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
+import { checkNamespace } from '../validation.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, readLink, record } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
 
@@ -22,7 +25,7 @@ export interface MemoryExecutorOptions {
 }
 
 /** The in-memory executor. Create it with `createMemoryExecutor()`. */
-export class MemoryExecutor extends BaseExecutor {
+export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMaintenance {
   readonly #keys: Keyspace;
 
   constructor(options: MemoryExecutorOptions = {}) {
@@ -82,6 +85,34 @@ export class MemoryExecutor extends BaseExecutor {
           reason: 'executor closed',
         }
       : { ok: true, backend: 'memory', latencyMs: 0, scriptsLoaded: true };
+  }
+
+  /**
+   * Whether any key of `namespace` exists. Not a contract operation: neither timed nor published.
+   * @throws SR_VALIDATION for a bad namespace, SR_EXECUTOR_CLOSED once closed
+   */
+  async hasNamespaceKeys(namespace: string): Promise<boolean> {
+    return this.#namespaceKeys(namespace).length > 0;
+  }
+
+  /**
+   * Deletes every key of `namespace`; returns how many were deleted. Not a contract
+   * operation: neither timed nor published.
+   * @throws SR_VALIDATION for a bad namespace, SR_EXECUTOR_CLOSED once closed
+   */
+  async deleteNamespaceKeys(namespace: string): Promise<number> {
+    const keys = this.#namespaceKeys(namespace);
+    for (const key of keys) this.#keys.del(key);
+    return keys.length;
+  }
+
+  // Every key of the namespace starts with `sf:{<ns>:`; no namespace holds ':', so this
+  // prefix never matches another namespace's keys.
+  #namespaceKeys(namespace: string): string[] {
+    if (this.closed) throw new ExecutorClosedError();
+    checkNamespace(namespace);
+    const prefix = `sf:{${namespace}:`;
+    return this.#keys.keys().filter((key) => key.startsWith(prefix));
   }
 
   protected async release(): Promise<void> {}

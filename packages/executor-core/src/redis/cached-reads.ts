@@ -3,12 +3,14 @@
  * one cached read path that `getServiceState` and `getWorkloadState` share: a hit, a read
  * of the key already in flight, or a tracked read from Redis.
  */
+import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { connectionChannel, type ConnectionMessage } from '../diagnostics.js';
 import { ConnectionError, StatefulRouteError, UnsupportedError } from '../errors.js';
 import type { CacheHitSink } from '../telemetry/telemetry.js';
 import type { ConnectionPool } from './connection-pool.js';
 import {
+  CachedLink,
   DEFAULT_NEAR_CACHE_ENTRIES,
   NearCache,
   type NearCacheCounters,
@@ -102,30 +104,71 @@ export class CachedReads {
   }
 
   /**
-   * `key` (of `namespace`) through `cache`: a hit (marked on `sink`), a read of it already
-   * in flight, or a read from Redis whose parsed reply is kept when it is still fresh.
+   * The cached value of `key` (a hit, marked on `sink`), or undefined: synchronous, so that a
+   * hit costs no promise turn. On undefined, call `read` in the same synchronous run.
+   */
+  peek(cache: NearCache, key: string, sink: CacheHitSink | undefined): unknown {
+    const hit = cache.lookup(key);
+    if (hit !== undefined) sink?.markCached();
+    return hit;
+  }
+
+  /**
+   * `key` (of `namespace`) through `cache` after a `peek` that missed: a read of it already
+   * in flight, or a read from Redis whose value is kept when it is still fresh.
    */
   async read<T>(
     cache: NearCache,
     key: string,
     namespace: string,
     sink: CacheHitSink | undefined,
-    command: 'hgetall' | 'get',
-    parse: (raw: never) => T,
+    fetch: (client: Redis, key: string) => Promise<T>,
   ): Promise<T> {
-    // A cached null (an absent workload state) is a hit: compare with undefined.
-    let hit = cache.lookup(key) as T | undefined;
-    if (hit === undefined) {
-      // Synchronously: concurrent misses must see each other's read in flight.
-      const shared = cache.join(key);
-      if (shared) hit = (await this.call(shared)) as T | undefined;
-    }
-    if (hit !== undefined) {
-      sink?.markCached();
-      return hit;
+    // Synchronously (before any await): concurrent misses must see each other's read.
+    const shared = cache.join(key);
+    if (shared) {
+      // A shared null (an absent workload state) is an answer: compare with undefined.
+      const value = (await this.call(shared)) as T | undefined;
+      if (value !== undefined) {
+        sink?.markCached();
+        return value;
+      }
     }
     // The connection is picked when the read is sent (after a first registration round trip),
     // so a connection dropped meanwhile by setConnectionCount is never used.
-    return this.call(cache.load(key, namespace, () => this.pool.client() as Redis, command, parse));
+    return this.call(cache.load(key, namespace, () => this.pool.client() as Redis, fetch));
   }
+
+  /**
+   * The link at `key` (of `namespace`) after a `peek` that missed, as `read` does, or
+   * undefined when the value and the TTL read from Redis disagreed (the key changed between
+   * them): the caller then runs the operation on Redis as without a cache. A link past its
+   * expiry is never returned, neither from the cache (`lookup`) nor from a read in flight that
+   * another call sent.
+   */
+  async readLink(
+    cache: NearCache,
+    key: string,
+    namespace: string,
+    sink: CacheHitSink | undefined,
+  ): Promise<CachedLink | undefined> {
+    const shared = cache.join(key) as Promise<CachedLink | undefined> | undefined;
+    if (shared) {
+      const link = await this.call(shared);
+      if (link !== undefined && performance.now() < link.expiresAt) {
+        sink?.markCached();
+        return link;
+      }
+    }
+    return this.call(cache.load(key, namespace, () => this.pool.client() as Redis, fetchLink));
+  }
+}
+
+// GET and PTTL back to back on one connection: Redis runs them in that order, and a write in
+// between shows as a disagreement (CachedLink.fromReplies) or as an invalidation that fences
+// the read; the TTL counts from before the GET was sent.
+async function fetchLink(client: Redis, key: string): Promise<CachedLink | undefined> {
+  const sentAt = performance.now();
+  const [value, pttl] = await Promise.all([client.get(key), client.pttl(key)]);
+  return CachedLink.fromReplies(value, pttl, sentAt);
 }

@@ -1,18 +1,26 @@
 /**
- * A bounded in-process cache of the hottest reads (`getServiceState`, `getWorkloadState`),
- * kept correct by Redis itself through client-side caching in broadcast mode: one connection
- * (the tracker, the executor's first) runs `CLIENT TRACKING on REDIRECT <id> BCAST PREFIX
- * sf:{<ns>:state: PREFIX sf:{<ns>:workload:` for each namespace the cache serves, where `<id>`
- * is a dedicated connection subscribed to `__redis__:invalidate`; Redis then sends the name
- * of every key under those prefixes that changes, whoever changed it.
+ * A bounded in-process cache of the hottest reads (`getServiceState`, `getWorkloadState` and,
+ * unless turned off, the links read by `getLinkedPod`, `getLinkedPodIfPersist` and
+ * `setLinkedPodIfAbsent`), kept correct by Redis itself through client-side caching in
+ * broadcast mode: one connection (the tracker, the executor's first) runs `CLIENT TRACKING on
+ * REDIRECT <id> BCAST PREFIX sf:{<ns>:state: PREFIX sf:{<ns>:workload: PREFIX sf:{<ns>:lk:`
+ * for each namespace the cache serves, where `<id>` is a dedicated connection subscribed to
+ * `__redis__:invalidate`; Redis then sends the name of every key under those prefixes that
+ * changes, whoever changed it (a script, a raw SET or DEL, an expiry, an eviction).
  *
  * Why broadcast mode: in the default (and OPTIN) mode Redis remembers every key a client
  * read, in a table that only reads fill: reading 40 000 distinct services left 40 000 keys
  * in it, whatever our own LRU bound (issue 11, finding 2). In broadcast mode Redis keeps
  * only the prefixes, so its memory is bounded by `maxNamespaces`. What it costs: an
- * invalidation message for every write under a prefix, including keys we never read
- * (state and workload writes are rare next to reads: every 30 s per pod), and Redis checks
- * each written key against every registered prefix, hence the small namespace bound.
+ * invalidation message for every write under a prefix, including keys we never read (state
+ * and workload writes are rare next to reads: every 30 s per pod; link writes happen when a
+ * user binds to or leaves a pod: `links: false` spares those), and Redis checks each written
+ * key against every registered prefix, hence the small namespace bound.
+ *
+ * A cached link carries its expiry: the remaining TTL is read with the value (`GET` and
+ * `PTTL` back to back on one connection) and counted from the moment the read was sent, so
+ * the entry dies no later than the key; Redis' own expiry notice (sent when it actually
+ * deletes the key, which can be later) only drops it sooner.
  */
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
@@ -41,6 +49,12 @@ export interface NearCacheOptions {
    * answer for 10 intervals the connection is dropped and made again. Default 500.
    */
   heartbeatMs?: number;
+  /**
+   * Cache links too (`getLinkedPod`, `getLinkedPodIfPersist`, and `setLinkedPodIfAbsent` on a
+   * live link, which then changes nothing in Redis and answers the existing pod). Default
+   * true. Off, Redis sends no invalidation for link writes (one per bind and unbind).
+   */
+  links?: boolean;
 }
 
 /** The default `maxEntries`. */
@@ -73,12 +87,40 @@ interface Pending {
 
 type Reporter = (state: ConnectionState, errorCode?: string) => void;
 
+/**
+ * A link as Redis held it when read: the raw value of the link key (null: no key) and whether
+ * it was permanent; served only before `expiresAt` (performance.now() ms; Infinity for a
+ * permanent or absent link, which only an invalidation ends).
+ */
+export class CachedLink {
+  constructor(
+    readonly value: string | null,
+    readonly permanent: boolean,
+    readonly expiresAt: number,
+  ) {}
+
+  /**
+   * The entry for a `GET` reply and a `PTTL` reply sent back to back at `sentAt`, or undefined
+   * when they disagree (the key changed between the two: the caller asks Redis again).
+   */
+  static fromReplies(value: string | null, pttl: number, sentAt: number): CachedLink | undefined {
+    if (value === null) return pttl === -2 ? new CachedLink(null, false, Infinity) : undefined;
+    if (pttl === -1) return new CachedLink(value, true, Infinity);
+    // The TTL counted from when the read was sent, less the 1 ms by which Redis' integer-ms
+    // PTTL may round up: never later than the key's own expiry.
+    if (pttl >= 0) return new CachedLink(value, false, sentAt + pttl - 1);
+    return undefined;
+  }
+}
+
 const LOST_STATES = ['close', 'reconnecting', 'end'] as const;
 
 /** @internal The near cache of a standalone Redis executor. */
 export class NearCache {
   readonly maxEntries: number;
   readonly maxNamespaces: number;
+  /** Whether links are cached (`links` option). */
+  readonly links: boolean;
   readonly #entries = new Map<string, unknown>();
   readonly #pending = new Map<string, Pending>();
   readonly #counters: NearCacheCounters;
@@ -122,6 +164,7 @@ export class NearCache {
     this.maxEntries = options.maxEntries ?? DEFAULT_NEAR_CACHE_ENTRIES;
     this.maxNamespaces = options.maxNamespaces ?? DEFAULT_NEAR_CACHE_NAMESPACES;
     this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_NEAR_CACHE_HEARTBEAT_MS;
+    this.links = options.links ?? true;
     this.#counters = counters;
     this.#report = report;
     this.#tracker = tracker;
@@ -296,7 +339,8 @@ export class NearCache {
     const fresh = [...this.#namespaces].filter((ns) => !this.#registered.has(ns));
     if (fresh.length === 0) return undefined;
     const args = ['TRACKING', 'on', 'REDIRECT', String(redirect), 'BCAST'];
-    for (const ns of fresh) for (const prefix of cachedKeyPrefixes(ns)) args.push('PREFIX', prefix);
+    for (const ns of fresh)
+      for (const prefix of cachedKeyPrefixes(ns, this.links)) args.push('PREFIX', prefix);
     const session = this.#session;
     const sent = this.#trackerOn
       ? tracker.call('CLIENT', ...args)
@@ -348,7 +392,13 @@ export class NearCache {
   lookup(key: string): unknown {
     const entries = this.#entries;
     const value = entries.get(key);
-    if (value === undefined || performance.now() > this.#leaseUntil) return undefined;
+    if (value === undefined) return undefined;
+    const now = performance.now();
+    if (now > this.#leaseUntil) return undefined;
+    if (value instanceof CachedLink && now >= value.expiresAt) {
+      entries.delete(key);
+      return undefined;
+    }
     // Least recently used order: a hit moves the entry to the end.
     entries.delete(key);
     entries.set(key, value);
@@ -357,24 +407,23 @@ export class NearCache {
   }
 
   /**
-   * Reads `key` (of `namespace`) from Redis on the connection `pick` gives when the read is
-   * sent (counted as a miss) and keeps the
-   * parsed value when its namespace is tracked and no invalidation of the key, and no loss
-   * of a connection the cache depends on, happened while it was in flight. Errors are the
-   * raw ioredis ones (the executor wraps them).
+   * Reads `key` (of `namespace`) from Redis with `read`, on the connection `pick` gives when
+   * the read is sent (counted as a miss), and keeps the value when its namespace is tracked
+   * and no invalidation of the key, and no loss of a connection the cache depends on,
+   * happened while it was in flight (an undefined value is never kept). Errors are the raw
+   * ioredis ones (the executor wraps them).
    */
   async load<T>(
     key: string,
     namespace: string,
     pick: () => Redis,
-    command: 'hgetall' | 'get',
-    parse: (raw: never) => T,
+    read: (client: Redis, key: string) => Promise<T>,
   ): Promise<T> {
     // The first read of a namespace waits for Redis to track it (one round trip, once).
     if (!this.#registered.has(namespace)) {
       if (!(await this.#tracked(namespace))) {
         this.#counters.misses++;
-        return parse((await pick()[command](key)) as never);
+        return read(pick(), key);
       }
       // Concurrent first reads of a key waited together: share the first one's read.
       const shared = this.join(key);
@@ -391,7 +440,7 @@ export class NearCache {
     entry.count++;
     const version = entry.version;
     const fetch = (async () => {
-      const value = parse((await pick()[command](key)) as never);
+      const value = await read(pick(), key);
       if (
         performance.now() <= this.#leaseUntil &&
         value !== undefined &&

@@ -139,6 +139,9 @@ export function checkNearCacheOptions(options: NearCacheOptions & { timeoutMs?: 
       'must be a function returning a client',
     );
   }
+  if (options.links !== undefined && typeof options.links !== 'boolean') {
+    throw new ValidationError('nearCache.links', 'type', 'must be a boolean');
+  }
   if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs, 'timeoutMs');
 }
 

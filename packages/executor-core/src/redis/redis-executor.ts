@@ -9,9 +9,10 @@
  * (options.ts), reading replies (replies.ts) and typing errors (redis-errors.ts). This file
  * holds the operations and the run-time switches, which it runs one after the other.
  */
+import type { Redis } from 'ioredis';
 import { BaseExecutor } from '../base-executor.js';
 import type { ConnectionState } from '../diagnostics.js';
-import { UnsupportedError, ValidationError } from '../errors.js';
+import { ExecutorClosedError, UnsupportedError, ValidationError } from '../errors.js';
 import type {
   ExecutorDescription,
   ExecutorStats,
@@ -23,13 +24,14 @@ import type {
 } from '../executor.js';
 import { NO_POD } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
+import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
 import type { CacheHitSink } from '../telemetry/telemetry.js';
 import { readLink, record } from '../values.js';
 import { CachedReads } from './cached-reads.js';
 import { ConnectionPool } from './connection-pool.js';
 import { checkRedisHealth } from './health-check.js';
 import { CallDeadline } from './deadline.js';
-import type { NearCacheOptions } from './near-cache.js';
+import type { CachedLink, NearCacheOptions } from './near-cache.js';
 import {
   checkNearCacheOptions,
   checkOptions,
@@ -54,6 +56,7 @@ import {
   workloadStates,
   workloadValue,
 } from './replies.js';
+import { redisDeleteNamespaceKeys, redisNamespaceHasKeys } from './namespace-keys.js';
 import { checkTransport, ScriptRunner } from './script-runner.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
 
@@ -61,7 +64,10 @@ export type { RedisClient, RedisExecutorOptions } from './options.js';
 export { DEFAULT_HEALTH_TIMEOUT_MS } from './options.js';
 
 /** The Redis executor. Create it with `createRedisExecutor()`. */
-export class RedisExecutor extends BaseExecutor implements TunableExecutor {
+export class RedisExecutor
+  extends BaseExecutor
+  implements TunableExecutor, NamespaceKeysMaintenance
+{
   readonly #pool: ConnectionPool;
   readonly #scripts: ScriptRunner;
   readonly #reads: CachedReads;
@@ -313,6 +319,26 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     return checkRedisHealth(this.#pool, this.#scripts, timeoutMs);
   }
 
+  /**
+   * Whether any key of `namespace` exists (SCAN of each master, stopping at the first).
+   * Not a contract operation: it is neither timed nor published.
+   * @throws SR_VALIDATION for a bad namespace, SR_EXECUTOR_CLOSED once closed
+   */
+  async hasNamespaceKeys(namespace: string): Promise<boolean> {
+    if (this.closed) throw new ExecutorClosedError();
+    return redisNamespaceHasKeys(this.#pool.client(), namespace);
+  }
+
+  /**
+   * Deletes every key of `namespace` (SCAN of each master, UNLINK in batches) and returns
+   * how many were deleted. Not a contract operation: it is neither timed nor published.
+   * @throws SR_VALIDATION for a bad namespace, SR_EXECUTOR_CLOSED once closed
+   */
+  async deleteNamespaceKeys(namespace: string): Promise<number> {
+    if (this.closed) throw new ExecutorClosedError();
+    return redisDeleteNamespaceKeys(this.#pool.client(), namespace);
+  }
+
   protected async release(): Promise<void> {
     // After the switches called before close() (the near cache included) have finished.
     await this.#serially(() => this.#reads.stop());
@@ -344,8 +370,11 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     const key = serviceStateKey(ns, svc);
     const cache = this.#reads.cache;
     if (cache) {
+      // A hit costs no promise turn of its own (peek is synchronous).
+      const states =
+        (this.#reads.peek(cache, key, sink) as Record<number, string> | undefined) ??
+        (await this.#reads.read(cache, key, ns, sink, fetchPodStates));
       // A copy: the caller may change what it gets, the cache keeps its own.
-      const states = await this.#reads.read(cache, key, ns, sink, 'hgetall', podStates);
       return Object.assign(record<string>(), states);
     }
     // HGETALL by its upper-case name: ioredis' reply transformer is keyed by 'hgetall', so the
@@ -372,7 +401,11 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
   ): Promise<string | null> {
     const key = workloadKey(ns, svc);
     const cache = this.#reads.cache;
-    if (cache) return this.#reads.read(cache, key, ns, sink, 'get', workloadValue);
+    if (cache) {
+      // A cached null (an absent workload state) is a hit: compare with undefined.
+      const hit = this.#reads.peek(cache, key, sink) as string | null | undefined;
+      return hit !== undefined ? hit : this.#reads.read(cache, key, ns, sink, fetchWorkloadState);
+    }
     return workloadValue(await this.#call(this.#pool.client().get(key)));
   }
 
@@ -388,6 +421,39 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     return [linkKey(ns, uid, svc), linkIndexKey(ns, uid)];
   }
 
+  // A link script; once it is acknowledged (or failed), no older value of the link is served
+  // from the near cache (read-your-writes, as for the state writes).
+  async #linkScript(
+    script: LuaScript,
+    ns: string,
+    uid: string,
+    svc: string,
+    args: readonly string[],
+  ): Promise<unknown> {
+    const keys = this.#linkArgs(ns, uid, svc);
+    try {
+      return await this.#script(script, keys, args);
+    } finally {
+      this.#reads.invalidate(keys[0]);
+    }
+  }
+
+  // The cached link of a link read, or undefined: no cache, links not cached, or the value
+  // and TTL read together disagreed (then the operation asks Redis as without a cache). A
+  // hit is returned as is, not in a promise: it costs the caller no promise turn.
+  #cachedLink(
+    key: string,
+    ns: string,
+    sink: CacheHitSink | undefined,
+  ): CachedLink | Promise<CachedLink | undefined> | undefined {
+    const cache = this.#reads.cache;
+    if (!cache?.links) return undefined;
+    return (
+      (this.#reads.peek(cache, key, sink) as CachedLink | undefined) ??
+      this.#reads.readLink(cache, key, ns, sink)
+    );
+  }
+
   protected async doSetLinkedPod(
     ns: string,
     uid: string,
@@ -396,7 +462,7 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     persist: number,
   ): Promise<number> {
     const script = SCRIPTS.setLinkedPod;
-    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [
+    const reply = await this.#linkScript(script, ns, uid, svc, [
       svc,
       String(podId),
       String(persist),
@@ -414,7 +480,7 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     const script = SCRIPTS.trySetLinkedPod;
     const pod = String(podId);
     const args = [svc, pod, String(persist)];
-    return trySetResult(await this.#script(script, this.#linkArgs(ns, uid, svc), args), pod);
+    return trySetResult(await this.#linkScript(script, ns, uid, svc, args), pod);
   }
 
   protected async doSetLinkedPodIfAbsent(
@@ -423,9 +489,14 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     svc: string,
     podId: number,
     persist: number,
+    sink?: CacheHitSink,
   ): Promise<number> {
+    // A live link: the script would reply the existing pod and change nothing.
+    let cached = this.#cachedLink(linkKey(ns, uid, svc), ns, sink);
+    if (cached instanceof Promise) cached = await cached;
+    if (cached?.value != null) return podOf(cached.value);
     const script = SCRIPTS.setLinkedPodIfAbsent;
-    const reply = await this.#script(script, this.#linkArgs(ns, uid, svc), [
+    const reply = await this.#linkScript(script, ns, uid, svc, [
       svc,
       String(podId),
       String(persist),
@@ -433,13 +504,30 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     return podOf(stringArray(reply, script, 1)[0]!);
   }
 
-  protected async doGetLinkedPod(ns: string, uid: string, svc: string): Promise<number> {
+  protected async doGetLinkedPod(
+    ns: string,
+    uid: string,
+    svc: string,
+    sink?: CacheHitSink,
+  ): Promise<number> {
     const key = linkKey(ns, uid, svc);
+    let cached = this.#cachedLink(key, ns, sink);
+    if (cached instanceof Promise) cached = await cached;
+    if (cached) return readLink(key, cached.value);
     return readLink(key, await this.#call(this.#pool.client().get(key)));
   }
 
-  protected async doGetLinkedPodIfPersist(ns: string, uid: string, svc: string): Promise<number> {
+  protected async doGetLinkedPodIfPersist(
+    ns: string,
+    uid: string,
+    svc: string,
+    sink?: CacheHitSink,
+  ): Promise<number> {
     const key = linkKey(ns, uid, svc);
+    let cached = this.#cachedLink(key, ns, sink);
+    if (cached instanceof Promise) cached = await cached;
+    if (cached)
+      return cached.value !== null && cached.permanent ? readLink(key, cached.value) : NO_POD;
     const reply = await this.#script(SCRIPTS.getLinkedPodIfPersist, [key], []);
     if (reply === null) return NO_POD;
     if (typeof reply !== 'string') throw unexpected(SCRIPTS.getLinkedPodIfPersist, reply);
@@ -456,7 +544,7 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
   }
 
   protected async doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean> {
-    const reply = await this.#script(SCRIPTS.removeLinkedPod, this.#linkArgs(ns, uid, svc), [svc]);
+    const reply = await this.#linkScript(SCRIPTS.removeLinkedPod, ns, uid, svc, [svc]);
     return flag(reply, SCRIPTS.removeLinkedPod);
   }
 
@@ -466,11 +554,9 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
     svc: string,
     podId: number,
   ): Promise<boolean> {
-    const reply = await this.#script(SCRIPTS.removeLinkedPodWithId, this.#linkArgs(ns, uid, svc), [
-      svc,
-      String(podId),
-    ]);
-    return flag(reply, SCRIPTS.removeLinkedPodWithId);
+    const script = SCRIPTS.removeLinkedPodWithId;
+    const reply = await this.#linkScript(script, ns, uid, svc, [svc, String(podId)]);
+    return flag(reply, script);
   }
 
   protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {
@@ -489,4 +575,13 @@ export class RedisExecutor extends BaseExecutor implements TunableExecutor {
  */
 export function createRedisExecutor(options: RedisExecutorOptions): RedisExecutor {
   return new RedisExecutor(options);
+}
+
+// The near cache's reads of states (the same HGETALL as without a cache) and workloads.
+async function fetchPodStates(client: Redis, key: string): Promise<Record<number, string>> {
+  return podStates((await client.call('HGETALL', key)) as unknown[]);
+}
+
+async function fetchWorkloadState(client: Redis, key: string): Promise<string | null> {
+  return workloadValue(await client.get(key));
 }

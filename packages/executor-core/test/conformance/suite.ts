@@ -25,7 +25,11 @@ import {
 const SVC = 'room';
 
 export function conformanceSuite(backend: BackendName, options: HarnessOptions = {}): void {
-  const label = options.autoPipelining ? `${backend} with auto-pipelining` : backend;
+  const label = [
+    backend,
+    ...(options.autoPipelining ? ['with auto-pipelining'] : []),
+    ...(options.nearCache ? ['through the near cache'] : []),
+  ].join(' ');
   describe(`conformance on ${label}`, () => {
     let h: Harness;
     let ex: StatefulExecutor;

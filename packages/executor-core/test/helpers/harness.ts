@@ -57,6 +57,8 @@ export interface Harness {
 export interface HarnessOptions {
   scriptTransport?: ScriptTransport;
   autoPipelining?: boolean;
+  /** Standalone only: serve through the near cache (states, workloads and links). */
+  nearCache?: boolean;
 }
 
 /** A fresh namespace for one test. */
@@ -182,6 +184,7 @@ export async function createHarness(
     scriptTransport: options.scriptTransport,
   });
   await executor.loadScripts();
+  if (options.nearCache) await executor.enableNearCache();
   return {
     backend,
     executor,
@@ -193,6 +196,22 @@ export async function createHarness(
       client.disconnect();
     },
   };
+}
+
+// ioredis' MONITOR start can take a monitor line that arrives right after the OK for a reply
+// ("Command queue state error"): likely while other connections are busy, such as a near
+// cache's heartbeat. A fresh attempt starts clean.
+async function startMonitor(host: string | undefined, port: number | undefined): Promise<Redis> {
+  for (let attempt = 1; ; attempt++) {
+    const base = new Redis({ host, port, lazyConnect: true });
+    try {
+      return await base.monitor();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    } finally {
+      base.disconnect();
+    }
+  }
 }
 
 /** The commands that one client's connections sent, seen through MONITOR on every master. */
@@ -217,10 +236,7 @@ export async function recordCommands(client: RedisClient): Promise<CommandRecord
     const addr = /(?:^| )addr=(\S+)/.exec(info)?.[1];
     if (!addr) throw new Error(`no addr in CLIENT INFO: ${info}`);
     addresses.add(addr);
-    const monitor = await new Redis({
-      host: node.options.host,
-      port: node.options.port,
-    }).monitor();
+    const monitor = await startMonitor(node.options.host, node.options.port);
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (!addresses.has(source)) return;
       const marker = args[0]?.toLowerCase() === 'echo' ? args[1] : undefined;

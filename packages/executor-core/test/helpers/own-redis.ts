@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startRedis, type RedisServer } from '@stateful-route/test-redis';
+import { startRedis, type RedisServer, type StartRedisOptions } from '@stateful-route/test-redis';
 
 export interface OwnRedis {
   /** The server (started before the first test). */
@@ -16,11 +16,11 @@ export interface OwnRedis {
   after(fn: () => Promise<unknown> | void): void;
 }
 
-export function ownRedis(): OwnRedis {
+export function ownRedis(options: StartRedisOptions = {}): OwnRedis {
   let server: RedisServer | undefined;
   const cleanup: (() => Promise<unknown> | void)[] = [];
   beforeAll(async () => {
-    server = await startRedis();
+    server = await startRedis(options);
   });
   afterAll(async () => {
     await server?.stop();
