@@ -24,7 +24,7 @@ export const AnalyzerErrorDescriptions: CodeDescriptions<AnalyzerErrorCode> = {
   SR_ANALYZER_INVALID_OPTION: {
     classes: ['InvalidOptionError'],
     meaning:
-      'an option of `createAnalyzer()`, `runWorkload()`, `fromExposition()` or `compare()` is out of range (a window shorter than a slice, a non-positive duration or concurrency, an unknown operation or negative weight in `mix`, `alpha` outside (0, 1)); `option` names it.',
+      'an option of `createAnalyzer()`, `runWorkload()`, `fromExposition()` or `compare()` is out of range (a window shorter than a slice, a non-positive duration or concurrency, an unknown operation or negative weight in `mix`, `alpha` outside (0, 1)), or a `runWorkload()` that could not clean up after itself (a namespace that already holds keys, an executor that cannot delete a namespace, both without `keep: true`); `option` names it.',
   },
   SR_ANALYZER_THRESHOLD_SYNTAX: {
     classes: ['ThresholdSyntaxError'],

@@ -257,7 +257,6 @@ export async function tune(
     throw new OptimizerOptionError('alpha', 'must be a number between 0 and 1 (exclusive)');
   }
 
-  let prepared = false;
   const measure = async (
     configuration: TuneConfiguration | undefined,
   ): Promise<{ configuration: TuneConfiguration; snapshot: AnalysisSnapshot; result: Sample }> => {
@@ -265,17 +264,13 @@ export async function tune(
     try {
       if (configuration) await configure(executor, configuration);
       const actual = configurationOf(executor);
-      const workload = { ...options.workload };
-      if (warmupMs > 0) {
-        await runWorkload(executor, { ...workload, durationMs: warmupMs, prepare: !prepared });
-        prepared = true;
-      }
+      // runWorkload writes the trial's data, warms up (not measured), measures, and deletes
+      // what it wrote: every trial starts from the same state.
       const result = await runWorkload(executor, {
-        ...workload,
+        ...options.workload,
         durationMs: trialMs,
-        prepare: !prepared,
+        warmupMs,
       });
-      prepared = true;
       return { configuration: actual, snapshot: result.snapshot, result };
     } finally {
       if (!inPlace) await executor.close();

@@ -7,6 +7,7 @@ export { render } from './render.js';
 export { FORMATS, REPORT_SCHEMA_VERSION } from './report.js';
 export type { Report, ReportFinding, ReportEvidence, ReportFormat } from './report.js';
 export { headline } from './summary.js';
+export { formatMs, formatMsValue } from './units.js';
 export type { Headline, HeadlineLine, ReportStatus, Tone } from './summary.js';
 export {
   ReporterErrorCodes,

@@ -11,7 +11,13 @@ export function formatInteger(value: number): string {
   return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** Milliseconds with about three significant digits, without the unit. */
+/**
+ * Milliseconds with about three significant digits, without the unit: always ms, never µs,
+ * so that every table (reports, `bench`, `compare`) reads in one unit. `0.0412` -> `0.041`,
+ * `1.234` -> `1.23`, `12.34` -> `12.3`, `123.4` -> `123`, `1234.5` -> `1,235`.
+ * @example
+ * formatMsValue(0.4123); // '0.412'
+ */
 export function formatMsValue(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
   const abs = Math.abs(ms);
@@ -22,7 +28,10 @@ export function formatMsValue(ms: number): string {
   return ms.toFixed(3);
 }
 
-/** Milliseconds with the unit: `0.412 ms`, `12.3 ms`. */
+/**
+ * Milliseconds with the unit: `0.412 ms`, `12.3 ms`. The one duration formatter of the
+ * reports and the CLI.
+ */
 export function formatMs(ms: number): string {
   return `${formatMsValue(ms)} ms`;
 }
