@@ -1,29 +1,21 @@
 /**
- * Deletes every key of a namespace: what `bench` wrote under its own namespace. Keys are
- * found with SCAN on every master (never KEYS, which blocks Redis) and unlinked one by one
- * on the node that owns them, so it works on a cluster where keys of different uids live
- * in different slots.
+ * What the CLI's workloads leave behind: nothing. `bench` runs the analyzer's workload on a
+ * fresh namespace of its own (the workload deletes its keys when it ends); `doctor` and
+ * `tune` delete theirs with `deleteNamespace` when the command ends. Finding and deleting a
+ * namespace's keys (SCAN on every master, UNLINK in batches) is executor-core's, in one place.
  */
-import { isCluster, namespaceKeyPattern, type RedisClient } from '@stateful-route/executor-core';
-import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { redisDeleteNamespaceKeys, type RedisClient } from '@stateful-route/executor-core';
 
-/** Deletes every `sf:{<namespace>:...}` key; returns how many were deleted. */
+/** The prefix of every namespace the CLI's own workloads write under. */
+export const BENCH_NAMESPACE_PREFIX = 'stateful-route-bench-';
+
+/** A fresh namespace for one workload: `stateful-route-bench-<8 hex digits>`. */
+export function newBenchNamespace(): string {
+  return `${BENCH_NAMESPACE_PREFIX}${randomBytes(4).toString('hex')}`;
+}
+
+/** Deletes every `sf:{<namespace>:...}` key on every master; returns how many were deleted. */
 export async function deleteNamespace(client: RedisClient, namespace: string): Promise<number> {
-  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
-  const pattern = namespaceKeyPattern(namespace);
-  let deleted = 0;
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) {
-        const pipeline = node.pipeline();
-        for (const key of keys) pipeline.unlink(key);
-        const replies = (await pipeline.exec()) ?? [];
-        for (const [error, count] of replies) if (!error) deleted += Number(count);
-      }
-    } while (cursor !== '0');
-  }
-  return deleted;
+  return redisDeleteNamespaceKeys(client, namespace);
 }

@@ -32,6 +32,8 @@ export const ExitCodes = {
   UNREACHABLE: 3,
   /** Anything else. */
   OTHER: 4,
+  /** Stopped by Ctrl-C (SIGINT) before the end: 128 + 2, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 
 /** One of the documented exit codes. */

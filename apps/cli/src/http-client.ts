@@ -51,7 +51,41 @@ export class ServerClient {
     return response.text();
   }
 
-  async #send(path: string, options: RequestOptions, accept: string): Promise<Response> {
+  /**
+   * Sends a request and returns the body as text with its content type (what `analyze` needs
+   * to say what it fetched when it is not a metrics exposition).
+   * @throws SR_CLI_UNREACHABLE, or a RemoteError for a status other than 2xx
+   */
+  async textWithType(
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ text: string; contentType: string | undefined }> {
+    const response = await this.#send(path, options, '*/*');
+    return { text: await response.text(), contentType: contentTypeOf(response) };
+  }
+
+  /**
+   * Sends a request and returns its status and body whatever the status (`/readyz` answers
+   * 503 with a body that says why).
+   * @throws SR_CLI_UNREACHABLE when there is no answer at all
+   */
+  async probe(
+    path: string,
+  ): Promise<{ status: number; text: string; contentType: string | undefined }> {
+    const response = await this.#send(path, {}, 'application/json', true);
+    return {
+      status: response.status,
+      text: await response.text(),
+      contentType: contentTypeOf(response),
+    };
+  }
+
+  async #send(
+    path: string,
+    options: RequestOptions,
+    accept: string,
+    anyStatus = false,
+  ): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
@@ -70,9 +104,13 @@ export class ServerClient {
     } catch (error) {
       throw unreachable(this.baseUrl, this.#timeoutMs, error);
     }
-    if (response.ok) return response;
+    if (response.ok || anyStatus) return response;
     throw await remoteError(response, this.baseUrl);
   }
+}
+
+function contentTypeOf(response: Response): string | undefined {
+  return response.headers.get('content-type') ?? undefined;
 }
 
 function unreachable(baseUrl: string, timeoutMs: number, error: unknown): UnreachableError {

@@ -3,6 +3,7 @@
  * only when the stream is a terminal and `NO_COLOR` is unset (https://no-color.org), so
  * piped output and logs never carry escape codes.
  */
+import { formatMs as formatReportMs } from '@stateful-route/reporter';
 import type { CliIo, WriteTarget } from './io.js';
 
 /** Styles; each is the identity when colours are off. */
@@ -86,8 +87,8 @@ export class Output {
   }
 }
 
-// Formatted figures (`1,234.5`, `250µs`, `1.20ms`, `-`) align to the right like numbers.
-const NUMERIC = /^(?:-|[-+]?[0-9][0-9,]*(?:\.[0-9]+)?(?:µs|ms|s|%|x)?)$/;
+// Formatted figures (`1,234.5`, `0.412 ms`, `12%`, `-`) align to the right like numbers.
+const NUMERIC = /^(?:-|[-+]?[0-9][0-9,]*(?:\.[0-9]+)?(?: ?(?:µs|ms|s|%|x|×))?)$/;
 
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\u001b\[[0-9;]*m/g;
@@ -136,10 +137,11 @@ export function formatNumber(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-/** A latency in ms, in the unit that reads best (µs below 1 ms). */
+/**
+ * A latency in ms (`0.412 ms`, `12.3 ms`): the reporter's formatter, so that `bench`,
+ * `compare` and `report` print the same figure the same way. `-` when not measured.
+ */
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
-  if (ms < 1) return `${(ms * 1000).toFixed(0)}µs`;
-  if (ms < 100) return `${ms.toFixed(2)}ms`;
-  return `${ms.toFixed(0)}ms`;
+  return formatReportMs(ms);
 }

@@ -36,8 +36,8 @@ Exit codes:
   4  any other error
 
 Data is only changed by the sub-commands that say "(writes)": state set, workload set,
-link set|try|set-if-absent|remove. bench, doctor and tune write only under a namespace
-of their own (stateful-route-bench-<random>) and delete its keys when they end.
+link set|try|set-if-absent|remove. bench and tune write only under a namespace of their
+own (stateful-route-bench-<random>) and delete its keys when they end; doctor writes nothing.
 `;
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { formatMs, formatMsValue } from '@stateful-route/reporter';
 import { cli } from './helpers.js';
 
 const url = inject('redisUrl');
@@ -116,23 +117,103 @@ describe('bench', () => {
     }
   });
 
-  it('stops early on Ctrl-C (the abort signal), prints what it measured and deletes its keys', async () => {
+  it('stops early on Ctrl-C (the abort signal): prints what it measured, says so, deletes its keys, exits 130', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
     // Ten minutes unless stopped: the test would time out if the signal were ignored.
     const result = await cli(
-      ['bench', '--duration', '10m', '--concurrency', '8', '--redis', url, '--json'],
+      [
+        'bench',
+        '--duration',
+        '10m',
+        '--warmup',
+        '200ms',
+        '--concurrency',
+        '8',
+        '--redis',
+        url,
+        '--json',
+      ],
       {
         signal: controller.signal,
       },
     );
-    expect(result.code).toBe(0);
-    const json = JSON.parse(result.stdout) as BenchJson;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/^bench: interrupted \(Ctrl-C\) after [0-9.]+ s of 600 s/);
+    const json = JSON.parse(result.stdout) as BenchJson & { interrupted?: boolean };
+    expect(json.interrupted).toBe(true);
     expect(json.operations).toBeGreaterThan(0);
     expect(await redis.scan('0', 'MATCH', `sf:{${json.namespace}:*`, 'COUNT', 100_000)).toEqual([
       '0',
       [],
     ]);
+  });
+
+  it('prints one throughput: the header and the total line agree', async () => {
+    const result = await cli(['bench', ...short, url, '--warmup', '100ms']);
+    expect(result.code).toBe(0);
+    const header = /^bench on .*: ([0-9,.]+) ops\/s with 8 in flight, after a 0\.1 s warm-up/m.exec(
+      result.stdout,
+    );
+    const total = /^total: [0-9,]+ calls, ([0-9,.]+) ops\/s/m.exec(result.stdout);
+    expect(header?.[1]).toBeDefined();
+    expect(header?.[1]).toBe(total?.[1]);
+  });
+
+  it('measures after a warm-up that is counted nowhere; --no-warmup measures from the first call', async () => {
+    const warm = join(dir, 'warm.json');
+    const first = await cli(['bench', ...short, url, '--warmup', '300ms', '--out', warm, '--json']);
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.stdout) as BenchJson & {
+      warmupMs: number;
+      warmupOperations: number;
+      throughput: number;
+      snapshot: { totals: { count: number; throughput: number } };
+    };
+    expect(a.warmupMs).toBe(300);
+    expect(a.warmupOperations).toBeGreaterThan(0);
+    // The snapshot (what report and --baseline read) holds the measured calls only.
+    expect(a.snapshot.totals.count).toBe(a.operations);
+    expect(a.throughput).toBe(a.snapshot.totals.throughput);
+
+    // Compared with a run of the same settings: the comparison sees both measured parts.
+    const second = await cli([
+      'bench',
+      ...short,
+      url,
+      '--warmup',
+      '300ms',
+      '--baseline',
+      warm,
+      '--json',
+    ]);
+    const b = JSON.parse(second.stdout) as BenchJson & {
+      comparison: { operations: { operation: string }[] };
+    };
+    expect(b.comparison.operations.map((op) => op.operation)).toContain('getServiceState');
+
+    const cold = await cli(['bench', ...short, url, '--no-warmup', '--json']);
+    expect(cold.code).toBe(0);
+    expect(JSON.parse(cold.stdout)).toMatchObject({ warmupMs: 0, warmupOperations: 0 });
+  });
+
+  it("prints latencies in ms with the reporter's formatter, as report does", async () => {
+    const out = join(dir, 'units.json');
+    const bench = await cli(['bench', ...short, url, '--warmup', '100ms', '--out', out]);
+    expect(bench.code).toBe(0);
+    const saved = JSON.parse(await readFile(out, 'utf8')) as {
+      operations: Record<string, { latency: { p50: number; p99: number } }>;
+    };
+    const { p50, p99 } = saved.operations['getServiceState']!.latency;
+    const row = bench.stdout.split('\n').find((line) => line.startsWith('getServiceState'));
+    expect(row).toContain(formatMs(p50));
+    expect(row).toContain(formatMs(p99));
+    expect(bench.stdout).not.toContain('µs');
+    const report = await cli(['report', '--input', out, '--format', 'text']);
+    expect(report.code).toBe(0);
+    const reportRow = report.stdout.split('\n').find((line) => line.includes('getServiceState'));
+    expect(reportRow).toContain(formatMsValue(p50));
+    expect(reportRow).toContain(formatMsValue(p99));
   });
 
   it('refuses bad options before running (exit 2)', async () => {
@@ -141,6 +222,7 @@ describe('bench', () => {
       ['--mix', 'nope=3'],
       ['--mix', 'getServiceState=x'],
       ['--duration', '10 parsecs'],
+      ['--warmup', 'soon'],
       ['--concurrency', '0'],
       ['--baseline', join(dir, 'missing.json')],
     ];

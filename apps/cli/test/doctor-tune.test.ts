@@ -23,57 +23,16 @@ const keysOf = async (namespace: string): Promise<string[]> => {
   return found;
 };
 
-interface Finding {
-  id: string;
-  severity: 'info' | 'warning' | 'critical';
-  evidence: { metric: string; observed: number; threshold: number }[];
-  recommendation: string;
-}
-
-describe('doctor on a Redis target', () => {
-  it('probes, prints findings with evidence, and exits 1 exactly when one is a warning or worse', async () => {
-    const result = await cli([
-      'doctor',
-      '--redis',
-      url,
-      '--duration',
-      '800ms',
-      '--concurrency',
-      '32',
-      '--json',
-    ]);
-    expect(result.stderr).toBe('');
-    const json = JSON.parse(result.stdout) as {
-      source: string;
-      namespace: string;
-      findings: Finding[];
-    };
-    expect(json.namespace).toMatch(/^stateful-route-bench-/);
-    expect(json.source).toContain('probe');
-    // 32 calls in flight on one connection without pipelining: the optimizer has evidence.
-    expect(json.findings.length).toBeGreaterThan(0);
-    for (const finding of json.findings) {
-      expect(finding.evidence.length).toBeGreaterThan(0);
-      expect(finding.recommendation).not.toBe('');
-    }
-    const actionable = json.findings.some((f) => f.severity !== 'info');
-    expect(result.code).toBe(actionable ? 1 : 0);
-    expect(await keysOf(json.namespace)).toEqual([]);
-
-    const human = await cli(['doctor', '--redis', url, '--duration', '300ms']);
-    expect(human.stdout).toContain('findings from a 0.3 s probe');
-    expect(human.stdout).toContain('->');
-  });
-});
-
 describe('tune on a Redis target', () => {
-  it('runs every trial and prints the winner, leaving no keys behind', async () => {
+  it('runs every trial in rounds, tests the lead, prints the winner to paste, leaving no keys behind', async () => {
     const result = await cli([
       'tune',
       '--redis',
       url,
       '--trial',
       '150ms',
+      '--rounds',
+      '2',
       '--concurrency',
       '16',
       '--json',
@@ -82,16 +41,85 @@ describe('tune on a Redis target', () => {
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as {
       namespace: string;
-      winner: { label: string; eligible: boolean };
-      trials: { label: string; throughput: number }[];
+      rounds: number;
+      alpha: number;
+      winner: {
+        label: string;
+        eligible: boolean;
+        configuration: { autoPipelining: boolean; scriptTransport: string; nearCache: boolean };
+      };
+      fastest: string;
+      chosenBy: string;
+      lead: { over: string; pValue: number; significant: boolean; leadPercent: number } | null;
+      tieBreak: string | null;
+      trials: {
+        label: string;
+        throughput: number;
+        rounds: number[];
+        spread: { median: number; min: number; max: number; cvPercent: number };
+      }[];
       speedup: number;
       reason: string;
+      options: { scriptTransport: string; nearCache?: object };
+      clientOptions: { enableAutoPipelining: boolean };
+      paste: string;
+      serverFlags: string;
+      serverNotes: string[];
     };
+    expect(json.rounds).toBe(2);
+    expect(json.alpha).toBe(0.05);
     expect(json.trials.length).toBeGreaterThanOrEqual(2);
+    for (const trial of json.trials.filter((t) => t.rounds.length > 0)) {
+      expect(trial.rounds).toHaveLength(2);
+      expect(trial.spread.min).toBe(Math.min(...trial.rounds));
+      expect(trial.spread.max).toBe(Math.max(...trial.rounds));
+    }
     expect(json.trials.map((t) => t.label)).toContain(json.winner.label);
+    expect(json.trials.map((t) => t.label)).toContain(json.fastest);
+    expect(['throughput', 'tie-break', 'baseline']).toContain(json.chosenBy);
+    expect(json.tieBreak === null).toBe(json.chosenBy !== 'tie-break');
+    if (json.lead) {
+      expect(json.lead.pValue).toBeGreaterThanOrEqual(0);
+      expect(json.lead.pValue).toBeLessThanOrEqual(1);
+      expect(json.trials.map((t) => t.label)).toContain(json.lead.over);
+    }
     expect(json.speedup).toBeGreaterThan(0);
     expect(json.reason).toContain(json.winner.label);
+    const w = json.winner.configuration;
+    expect(json.options.scriptTransport).toBe(w.scriptTransport);
+    expect(json.options.nearCache !== undefined).toBe(w.nearCache);
+    expect(json.clientOptions.enableAutoPipelining).toBe(w.autoPipelining);
+    expect(json.paste).toContain('createRedisExecutor({');
+    expect(json.paste).toContain(`scriptTransport: '${w.scriptTransport}'`);
+    expect(json.serverFlags).toBe(`--auto-pipelining ${w.autoPipelining ? 'on' : 'off'}`);
     expect(await keysOf(json.namespace)).toEqual([]);
+
+    const human = await cli([
+      'tune',
+      '--redis',
+      url,
+      '--trial',
+      '100ms',
+      '--rounds',
+      '1',
+      '--concurrency',
+      '8',
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/CONFIGURATION +OPS\/S +MIN +MAX +CV/);
+    expect(human.stdout).toContain('median of 1 interleaved round;');
+    expect(human.stdout).toContain('winner:');
+    expect(human.stdout).toContain('To build an executor in this configuration:');
+    expect(human.stdout).toContain(
+      "import { createRedisExecutor } from '@stateful-route/executor-core';",
+    );
+    expect(human.stdout).toMatch(/stateful-route-server flags: --auto-pipelining (on|off)/);
+  });
+
+  it('rejects a rounds count out of range', async () => {
+    const result = await cli(['tune', '--redis', url, '--rounds', '21']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('rounds');
   });
 
   it('needs a direct Redis target', async () => {

@@ -162,12 +162,25 @@ describe('report and doctor on a server', () => {
     }
   });
 
-  it("prints the server's findings and exits 1 exactly when one is a warning or worse", async () => {
+  it('judges the server: ready, scripts, and the findings on its live traffic', async () => {
     const result = await cli(['doctor', ...target()]);
     expect(result.stderr).toBe('');
-    const json = JSON.parse(result.stdout) as { source: string; findings: { severity: string }[] };
-    expect(json.source).toBe(`${server.url}/v1/optimizations`);
-    expect(Array.isArray(json.findings)).toBe(true);
-    expect(result.code).toBe(json.findings.some((f) => f.severity !== 'info') ? 1 : 0);
+    const json = JSON.parse(result.stdout) as {
+      source: string;
+      target: string;
+      checks: { id: string; status: string; value: string }[];
+      findings: { severity: string }[];
+    };
+    expect(json.source).toBe(server.url);
+    expect(json.target).toBe('server');
+    expect(json.checks[0]).toMatchObject({ id: 'ready', status: 'ok' });
+    expect(json.checks[0]!.value).toMatch(/^ready, backend redis/);
+    expect(json.checks.map((c) => c.id)).toContain('scripts');
+    // One check per finding of the server's optimizer, a failure for each critical one.
+    const traffic = json.checks.filter((c) => c.id.startsWith('traffic'));
+    expect(traffic.length).toBe(Math.max(1, json.findings.length));
+    const failed = json.checks.some((c) => c.status === 'fail');
+    expect(failed).toBe(json.findings.some((f) => f.severity === 'critical'));
+    expect(result.code).toBe(failed ? 1 : 0);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * `bench`: the benchmark workload (contract section 5) against a Redis target, under a
- * namespace of its own that is deleted at the end, with a progress bar, a results table,
- * a saved snapshot (`--out`) and a comparison with a baseline (`--baseline`, `--threshold`).
+ * namespace of its own that is deleted at the end, after a warm-up that is not measured,
+ * with a progress bar, a results table, a saved snapshot (`--out`) and a comparison with a
+ * baseline (`--baseline`, `--threshold`). Ctrl-C stops it early: what was measured is
+ * printed, the keys are deleted, and the exit code is 130.
  */
 import type { Command } from 'commander';
 import {
@@ -11,8 +13,8 @@ import {
   type AnalysisSnapshot,
 } from '@stateful-route/analyzer';
 import { OPERATIONS, type OperationName } from '@stateful-route/executor-core';
-import { benchNamespace } from '../probe.js';
 import { ExitCodes, UsageError } from '../errors.js';
+import { newBenchNamespace } from '../cleanup.js';
 import { readJsonFile, writeTextFile } from '../files.js';
 import { formatNumber } from '../output.js';
 import { parseDuration, parsePositiveInteger, quote } from '../parse.js';
@@ -69,7 +71,13 @@ export function registerBench(program: Command, r: Registrar): void {
         "benchmark a Redis target with the routers' and servers' traffic; writes only under its own " +
           'namespace stateful-route-bench-<random> and deletes those keys at the end',
       )
-      .option('--duration <time>', 'how long to drive traffic (500ms, 10s, 2m)', '10s')
+      .option('--duration <time>', 'how long to measure (500ms, 10s, 2m)', '10s')
+      .option(
+        '--warmup <time>',
+        'traffic driven before measuring and counted nowhere, so a cold start is not measured',
+        '1s',
+      )
+      .option('--no-warmup', 'measure from the first call')
       .option('--concurrency <n>', 'calls in flight at once', '64')
       .option('--keys <n>', 'distinct uids the link operations use', '10000')
       .option('--services <n>', 'services (svc-0...)', '4')
@@ -94,10 +102,13 @@ export function registerBench(program: Command, r: Registrar): void {
           "stateful-route bench --redis redis://127.0.0.1:6379 --baseline base.json --threshold 'getServiceState.p99<5ms'",
         ) +
           '\nData: bench never touches existing keys. It writes under stateful-route-bench-<random>\n' +
-          'and deletes every key of that namespace when it ends (also on errors and Ctrl-C).\n',
+          'and deletes every key of that namespace when it ends (also on errors and Ctrl-C).\n' +
+          'Ctrl-C stops the run early: what was measured is printed, and the exit code is 130.\n',
       ),
     async (ctx, _args, options) => {
       const durationMs = parseDuration(options['duration'] as string, 'duration', 100);
+      const warmupMs =
+        options['warmup'] === false ? 0 : parseDuration(options['warmup'] as string, 'warmup', 0);
       const concurrency = parsePositiveInteger(
         options['concurrency'] as string,
         'concurrency',
@@ -117,13 +128,16 @@ export function registerBench(program: Command, r: Registrar): void {
       checkThresholdSyntax(thresholds);
 
       const backend = await ctx.redisBackend('bench');
-      const namespace = benchNamespace(ctx, backend);
+      // runWorkload deletes the keys of its namespace when it ends (also on an error or an
+      // abort), and refuses one that already holds keys: a fresh name is always empty.
+      const namespace = newBenchNamespace();
 
       const bar = ctx.progress();
       let result;
       try {
         result = await runWorkload(backend.executor, {
           durationMs,
+          warmupMs,
           concurrency,
           namespace,
           services,
@@ -134,17 +148,23 @@ export function registerBench(program: Command, r: Registrar): void {
           redis: backend.client,
           ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
           progressIntervalMs: 100,
-          onProgress: (progress) =>
+          onProgress: (progress) => {
+            const total = progress.phase === 'warmup' ? warmupMs : durationMs;
             bar.update(
-              progress.elapsedMs / durationMs,
-              `${formatNumber(progress.elapsedMs / 1000, 1)}s/${formatNumber(durationMs / 1000, 1)}s ` +
+              progress.elapsedMs / total,
+              `${progress.phase === 'warmup' ? 'warming up ' : ''}` +
+                `${formatNumber(progress.elapsedMs / 1000, 1)}s/${formatNumber(total / 1000, 1)}s ` +
                 `${formatNumber(progress.operations)} calls, ${formatNumber(progress.errors)} errors`,
-            ),
+            );
+          },
         });
       } finally {
         bar.done();
       }
+      const interrupted = ctx.io.signal?.aborted === true;
       const snapshot: AnalysisSnapshot = result.snapshot;
+      // One figure everywhere: the snapshot's, which `report` and `--baseline` read too.
+      const throughput = snapshot.totals.throughput;
       if (options['out'] !== undefined) {
         await writeTextFile(options['out'] as string, JSON.stringify(snapshot, null, 2), '--out');
       }
@@ -159,18 +179,23 @@ export function registerBench(program: Command, r: Registrar): void {
           namespace,
           target: ctx.describeTarget(),
           durationMs: result.elapsedMs,
+          warmupMs,
+          warmupOperations: result.warmupOperations,
           concurrency,
           operations: result.operations,
           errors: result.errors,
-          throughput: result.throughput,
+          throughput,
+          deletedKeys: result.deletedKeys,
+          ...(interrupted ? { interrupted: true } : {}),
           ...(options['out'] !== undefined ? { out: options['out'] } : {}),
           snapshot,
           ...(comparison ? { comparison: comparison.json } : {}),
         },
         () => {
           ctx.out.line(
-            `bench on ${ctx.describeTarget()}: ${formatNumber(result.throughput, 1)} ops/s ` +
-              `with ${concurrency} in flight (namespace ${namespace}, deleted)`,
+            `bench on ${ctx.describeTarget()}: ${formatNumber(throughput, 1)} ops/s ` +
+              `with ${concurrency} in flight, after ${warmupMs > 0 ? `a ${formatNumber(warmupMs / 1000, 1)} s warm-up` : 'no warm-up'} ` +
+              `(namespace ${namespace}, ${formatNumber(result.deletedKeys)} keys deleted)`,
           );
           printSnapshot(ctx.out, snapshot);
           if (options['out'] !== undefined)
@@ -178,6 +203,15 @@ export function registerBench(program: Command, r: Registrar): void {
           if (comparison) printComparison(ctx.out, comparison);
         },
       );
+      if (interrupted) {
+        // Said on stderr, so that `--json` output stays one document.
+        ctx.out.note(
+          `bench: interrupted (Ctrl-C) after ${formatNumber(result.elapsedMs / 1000, 1)} s of ` +
+            `${formatNumber(durationMs / 1000, 1)} s: the figures above cover only that part; ` +
+            `its keys were deleted`,
+        );
+        return ExitCodes.INTERRUPTED;
+      }
       return comparison && !comparison.passed ? ExitCodes.FINDINGS : ExitCodes.OK;
     },
   );

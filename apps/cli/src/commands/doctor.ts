@@ -1,62 +1,19 @@
 /**
- * `doctor`: the optimizer's findings, with their evidence. On a Redis target it runs a short
- * probe workload under its own namespace (deleted afterwards) and evaluates the rules on
- * what it measured; on a server it asks for the server's own findings.
+ * `doctor`: judges the target, never its own traffic. On Redis (or each master of a
+ * cluster) it reads what the target says about itself (INFO, CONFIG GET save, SLOWLOG GET,
+ * CLUSTER INFO, PINGs, SCRIPT EXISTS) and prints a check list; on a server it asks whether the
+ * server is ready and what its optimizer finds in the live traffic it has served. It writes
+ * nothing. Exit 1 when a check fails (or, with `--strict`, warns).
  */
 import type { Command } from 'commander';
-import { createAnalyzer, runWorkload } from '@stateful-route/analyzer';
-import { diagnose, type Finding } from '@stateful-route/optimizer';
-import { ExitCodes, RemoteError, CliErrorCodes } from '../errors.js';
+import type { Finding } from '@stateful-route/optimizer';
+import { failing, printChecks, summarize, type Check } from '../checks.js';
+import { ExitCodes } from '../errors.js';
 import { ServerClient } from '../http-client.js';
-import { formatNumber, type Output } from '../output.js';
-import { parseDuration, parsePositiveInteger } from '../parse.js';
-import { benchNamespace } from '../probe.js';
-import { every } from '../progress.js';
+import { parsePositiveInteger } from '../parse.js';
+import { checkRedisTarget, LATENCY_PINGS } from '../redis-checks.js';
+import { checkServerTarget } from '../server-checks.js';
 import { examples, type Registrar } from './shared.js';
-
-/** Whether findings call for action (exit 1): a warning or a critical one. */
-export function actionable(findings: readonly Finding[]): boolean {
-  return findings.some(
-    (finding) => finding.severity === 'warning' || finding.severity === 'critical',
-  );
-}
-
-const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
-
-/** Prints findings, most severe first, each with its evidence and recommendation. */
-export function printFindings(out: Output, findings: readonly Finding[]): void {
-  const { style } = out;
-  if (findings.length === 0) {
-    out.line(style.green('no findings: nothing to fix'));
-    return;
-  }
-  const sorted = [...findings].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
-  );
-  for (const finding of sorted) {
-    const tag =
-      finding.severity === 'critical'
-        ? style.red('CRITICAL')
-        : finding.severity === 'warning'
-          ? style.yellow('WARNING')
-          : style.dim('info');
-    out.line(`${tag}  ${style.bold(finding.title)}  ${style.dim(`(${finding.id})`)}`);
-    for (const evidence of finding.evidence) {
-      const unit = evidence.unit ? ` ${evidence.unit}` : '';
-      const where = [evidence.operation, evidence.window].filter(Boolean).join(', ');
-      out.line(
-        `    ${evidence.metric}: ${formatNumber(evidence.observed, 3)}${unit} ` +
-          `(threshold ${formatNumber(evidence.threshold, 3)}${unit})${where ? ` [${where}]` : ''}`,
-      );
-    }
-    out.line(`    -> ${finding.recommendation}`);
-    if (finding.action) {
-      out.line(
-        style.dim(`    action: ${finding.action.id}${finding.action.safe ? ' (safe)' : ''}`),
-      );
-    }
-  }
-}
 
 /** Registers `doctor`. */
 export function registerDoctor(program: Command, r: Registrar): void {
@@ -64,77 +21,53 @@ export function registerDoctor(program: Command, r: Registrar): void {
     program
       .command('doctor')
       .description(
-        "the optimizer's findings: after a short probe workload on a Redis target (under its own " +
-          'namespace, deleted afterwards), or from a server (GET /v1/optimizations). Exit 1 on a warning or critical finding',
+        'check the target and print a check list (ok / info / warn / fail, with the measured value): ' +
+          'on Redis its version, role, cluster state, maxmemory and policy, persistence, latency, slow log, ' +
+          'scripts and fragmentation (read-only); on a server its readiness and the findings on its live ' +
+          'traffic. Exit 1 when a check fails',
       )
-      .option('--duration <time>', 'length of the probe workload on a Redis target', '3s')
-      .option('--concurrency <n>', 'calls in flight during the probe', '64')
+      .option('--strict', 'exit 1 on a warning too')
+      .option('--pings <n>', 'PINGs per node for the latency figure', String(LATENCY_PINGS))
       .addHelpText(
         'after',
         examples(
           'stateful-route doctor --redis redis://127.0.0.1:6379',
+          'stateful-route doctor --redis-cluster 10.0.0.1:7000,10.0.0.2:7000 --strict',
           'stateful-route doctor --server http://127.0.0.1:8080 --token $TOKEN --json',
         ),
       ),
     async (ctx, _args, options) => {
-      const durationMs = parseDuration(options['duration'] as string, 'duration', 100);
-      const concurrency = parsePositiveInteger(
-        options['concurrency'] as string,
-        'concurrency',
-        10_000,
-      );
+      const pings = parsePositiveInteger(options['pings'] as string, 'pings', 1000);
+      const strict = options['strict'] === true;
       const target = ctx.target();
-      let findings: Finding[];
-      let source: string;
-      let namespace: string | undefined;
+      let checks: Check[];
+      let findings: Finding[] | undefined;
+      const source = ctx.describeTarget();
       if (target.kind === 'server') {
         const client = new ServerClient(
           target.url,
           target.token,
           ctx.connectOptions().commandTimeoutMs,
         );
-        const reply = await client.json<unknown>('/v1/optimizations');
-        findings = findingsOf(reply);
-        source = `${target.url}/v1/optimizations`;
+        ({ checks, findings } = await checkServerTarget(client));
       } else {
+        // Unreachable or refused credentials: thrown here, exit 3 like every command.
         const backend = await ctx.redisBackend('doctor');
-        namespace = benchNamespace(ctx, backend);
-        const analyzer = createAnalyzer({ executor: backend.executor, redis: backend.client });
-        ctx.onClose(async () => analyzer.close());
-        const bar = ctx.progress();
-        const stop = every(200, (elapsed) => bar.update(elapsed / durationMs, 'probing'));
-        try {
-          await runWorkload(backend.executor, {
-            durationMs,
-            concurrency,
-            namespace,
-            analyzer,
-            ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
-          });
-        } finally {
-          stop();
-          bar.done();
-        }
-        findings = await diagnose({ analyzer, executor: backend.executor, redis: backend.client });
-        source = `a ${formatNumber(durationMs / 1000, 1)} s probe on ${ctx.describeTarget()}`;
+        checks = await checkRedisTarget({
+          client: backend.client,
+          executor: backend.executor,
+          pings,
+        });
       }
-      ctx.out.result({ source, ...(namespace ? { namespace } : {}), findings }, () => {
-        ctx.out.line(`findings from ${source}:`);
-        printFindings(ctx.out, findings);
-      });
-      return actionable(findings) ? ExitCodes.FINDINGS : ExitCodes.OK;
+      const summary = summarize(checks);
+      ctx.out.result(
+        { source, target: target.kind, checks, summary, ...(findings ? { findings } : {}) },
+        () => {
+          ctx.out.line(`doctor: ${source}`);
+          printChecks(ctx.out, checks);
+        },
+      );
+      return failing(checks, strict) ? ExitCodes.FINDINGS : ExitCodes.OK;
     },
   );
-}
-
-function findingsOf(reply: unknown): Finding[] {
-  const list = Array.isArray(reply) ? reply : (reply as { findings?: unknown } | null)?.findings;
-  if (!Array.isArray(list)) {
-    throw new RemoteError(
-      200,
-      CliErrorCodes.REMOTE,
-      'the server replied to /v1/optimizations without findings',
-    );
-  }
-  return list as Finding[];
 }
