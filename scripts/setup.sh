@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine for this workspace: pnpm 12.4.2 and the workspace's dependencies.
+# Prepares a fresh machine for this workspace: pnpm 12.4.2, a supported Node.js and the
+# workspace's dependencies. The workspace runs on Node.js 24 (primary) or 22.13+; when the
+# `node` on the PATH is another version, Node.js 24 is installed once from the npm registry
+# into ~/.cache/stateful-route/node24 (tooling/node/run.sh) and the root scripts
+# (`pnpm start`, `pnpm test`, ...) run on it through scripts/node-run.sh.
 # With --test, also the programs the tests run for real: redis-server (standalone and
 # Cluster), chromium (the HTML report is opened in it) and prometheus with promtool.
 # Installs with apt-get when run as root on Debian/Ubuntu; elsewhere it says what is missing.
@@ -33,4 +37,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "12.4.2" ]; then
   npm install -g pnpm@12.4.2 >/dev/null
 fi
 
-pnpm install --frozen-lockfile
+# On a supported Node.js, so dependencies that need Node.js 22 or later install without an
+# engine warning and their install scripts run on the Node.js the workspace runs on; this
+# also fetches Node.js 24 when the machine's own is too old.
+bash scripts/node-run.sh pnpm install --frozen-lockfile

@@ -30,8 +30,9 @@ afterAll(async () => {
 });
 
 describe('deploy/docker/Dockerfile steps, run on the host', () => {
-  it('the Dockerfile runs these steps on node:20-slim', () => {
-    expect(dockerfile).toMatch(/^FROM node:20-slim AS build$/m);
+  it('the Dockerfile runs these steps on node:24-slim', () => {
+    expect(dockerfile).toMatch(/^FROM node:24-slim AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:24-slim$/m);
     expect(dockerfile).toContain(DEPLOY);
     expect(dockerfile).toMatch(/^COPY --from=build --chown=node:node \/out \.\/$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/main\.js"\]$/m);

@@ -113,7 +113,7 @@ describe('the packed tarballs', () => {
       });
       expect(manifest.files, pkg.name).toContain('dist');
       expect(manifest.sideEffects, pkg.name).toBe(false);
-      expect(manifest.engines?.node, pkg.name).toMatch(/^>=20/);
+      expect(manifest.engines?.node, pkg.name).toBe('^22.13.0 || >=24');
       expect(manifest.repository?.directory, pkg.name).toBe(
         pkg.dir.slice(workspaceRoot.length).replace(/\/$/, ''),
       );
