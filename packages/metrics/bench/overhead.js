@@ -255,8 +255,10 @@ try {
   );
   // In situ, with Redis: throughput and CPU per call that the floor parts cost by themselves.
   const cpuOver = (key, base) =>
-    (median(results[key].map((r, i) => r.cpuMicrosPerCall - results[base][i].cpuMicrosPerCall)) *
-      1000).toFixed(0);
+    (
+      median(results[key].map((r, i) => r.cpuMicrosPerCall - results[base][i].cpuMicrosPerCall)) *
+      1000
+    ).toFixed(0);
   console.log(
     `calibration in situ (median of per-round differences): one promise reaction ` +
       `${pct(1 - ratio('G', 'A', 'opsPerSec'))} throughput, ${cpuOver('G', 'A')} ns CPU/call; ` +
