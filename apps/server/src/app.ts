@@ -22,7 +22,7 @@ import { BackendAvailability } from './backend-availability.js';
 import { createBackend } from './backend.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { clientErrorHandler, debugEnabled, errorHandler } from './error-handler.js';
-import { ServerErrorCodes } from './errors.js';
+import { ConfigError, ServerErrorCodes } from './errors.js';
 import { registerHttpMetrics } from './http-metrics.js';
 import { createHttpServer, refuseNewRequests, type LogRef } from './http-server.js';
 import { registerJsonBodyParser } from './json-body.js';
@@ -54,7 +54,33 @@ export interface BuildAppOptions {
   registry?: Registry;
   /** Where logs go (a pino destination). Default: stdout. */
   logStream?: DestinationStream;
+  /**
+   * For the benchmark's ablation only (`bench/ablation-server.js`): features to leave out,
+   * to measure what each costs. Not a configuration option: a server without them does not
+   * keep the documented behaviour (no request validation, no auth, no metrics...).
+   * @internal
+   */
+  without?: readonly AblatableFeature[];
 }
+
+/**
+ * The features the benchmark's ablation can leave out: request schema validation, the
+ * bearer-token check, the HTTP request metrics, the executor metrics, the live analyzer
+ * (which then watches no executor), and the request-id handling (`x-request-id` read and
+ * echoed; Fastify's default ids instead).
+ * @internal
+ */
+export type AblatableFeature =
+  'validation' | 'auth' | 'http-metrics' | 'executor-metrics' | 'analyzer' | 'request-id';
+
+const ABLATABLE: readonly string[] = [
+  'validation',
+  'auth',
+  'http-metrics',
+  'executor-metrics',
+  'analyzer',
+  'request-id',
+] satisfies readonly AblatableFeature[];
 
 /** What the app exposes to its owner as `app.statefulRoute`. */
 export interface ServerState {
@@ -161,6 +187,12 @@ function truncate(text: string, max: number): string {
  */
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
+  const without = new Set<string>(options.without ?? []);
+  for (const feature of without) {
+    if (!ABLATABLE.includes(feature)) {
+      throw new ConfigError('without', `unknown feature "${feature}" (${ABLATABLE.join(', ')})`);
+    }
+  }
   // Set once the Fastify logger exists; the Redis clients are created before it.
   const logRef: { current?: FastifyBaseLogger } = {};
   let executor: StatefulExecutor;
@@ -198,9 +230,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   let app: FastifyInstance;
   const serverLog: LogRef = {};
   try {
-    app = createFastify(config, options, serverLog);
+    app = createFastify(config, options, serverLog, !without.has('request-id'));
     serverLog.current = app.log;
-    analyzer = createAnalyzer({ executor, ...(redis ? { redis } : {}) });
+    analyzer = without.has('analyzer')
+      ? createAnalyzer({ executor: '(ablation: no executor)', processMetrics: false })
+      : createAnalyzer({ executor, ...(redis ? { redis } : {}) });
   } catch (error) {
     if (closeExecutor) await executor.close();
     throw error;
@@ -262,22 +296,28 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
         },
       });
     });
-    app.addHook('onRequest', (request, reply, done) => {
-      void reply.header('x-request-id', request.id);
-      done();
-    });
+    if (!without.has('request-id')) {
+      app.addHook('onRequest', (request, reply, done) => {
+        void reply.header('x-request-id', request.id);
+        done();
+      });
+    }
+    if (without.has('validation')) app.setValidatorCompiler(() => () => true);
     // Before the routes: plugins copy their parent's content-type parsers when registered.
     registerJsonBodyParser(app);
 
     collectDefaultMetrics({ register: registry });
-    registerHttpMetrics(app, registry);
-    disposeMetrics = instrumentExecutor({
-      registry,
-      executorInstance: executor,
-      ...(redis ? { redis } : {}),
-    });
+    if (!without.has('http-metrics')) registerHttpMetrics(app, registry);
+    if (!without.has('executor-metrics')) {
+      disposeMetrics = instrumentExecutor({
+        registry,
+        executorInstance: executor,
+        buildInfo: { version: SERVER_VERSION },
+        ...(redis ? { redis } : {}),
+      });
+    }
 
-    registerOpenApi(
+    await registerOpenApi(
       app,
       {
         title: 'stateful-route server',
@@ -294,7 +334,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     registerMetricsRoute(app, registry, config.metricsToken);
     await app.register(
       async (v1) => {
-        if (config.token) {
+        if (config.token && !without.has('auth')) {
           const check = requireBearer(config.token);
           v1.addHook('onRequest', check);
         }
@@ -347,6 +387,7 @@ function createFastify(
   config: ServerConfig,
   options: BuildAppOptions,
   serverLog: LogRef,
+  ownRequestIds: boolean,
 ): FastifyInstance {
   return Fastify({
     // Timeouts, the connection cap and the pipelining cap live on the Node server.
@@ -365,7 +406,7 @@ function createFastify(
     // No child logger per request (a pino child costs microseconds on every request): the
     // few lines written per request carry `reqId` explicitly.
     childLoggerFactory: (logger) => logger,
-    genReqId: requestId,
+    ...(ownRequestIds ? { genReqId: requestId } : {}),
     bodyLimit: config.bodyLimit,
     // A 512-byte id is up to 1536 characters once percent-encoded; longer ids must reach the
     // executor's length rule (400) instead of falling out of the router as a 404.

@@ -3,6 +3,7 @@
  * environment; anything malformed is a `ConfigError` (exit code 2 in the bin), never a
  * silent default.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseClusterSeeds, type ClusterSeed } from '@stateful-route/executor-core';
 import { ConfigError } from './errors.js';
@@ -51,7 +52,16 @@ export interface ServerConfig {
   maxConnections: number;
   /** Log level. Default `info`. */
   logLevel: LogLevel;
+  /**
+   * Server processes sharing the port (node:cluster workers under a primary that serves no
+   * HTTP itself). Default 1: one process, no primary. Above 1 needs Redis: the embedded
+   * backend's data would live apart in each worker.
+   */
+  workers: number;
 }
+
+/** Most `--workers`: beyond this a host has no use for more processes of one server. */
+export const MAX_WORKERS = 64;
 
 /** The defaults, as documented in the README. */
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
@@ -68,6 +78,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   requestTimeoutMs: 30_000,
   maxConnections: 10_000,
   logLevel: 'info',
+  workers: 1,
 });
 
 const OPTIONS = {
@@ -84,6 +95,7 @@ const OPTIONS = {
   'request-timeout-ms': { type: 'string' },
   'max-connections': { type: 'string' },
   'log-level': { type: 'string' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -105,6 +117,8 @@ Options (flag / environment variable, flags win):
   --request-timeout-ms <ms>   STATEFUL_ROUTE_REQUEST_TIMEOUT_MS  time to receive a whole request (default 30000)
   --max-connections <n>       STATEFUL_ROUTE_MAX_CONNECTIONS  most open connections (default 10000)
   --log-level <level>         LOG_LEVEL                     ${LOG_LEVELS.join('|')} (default info)
+  --workers <n|auto>          STATEFUL_ROUTE_WORKERS        processes sharing the port (default 1;
+                                                            auto = the host's cores; needs Redis)
   -h, --help                                                this text
   -V, --version                                             the server's version
 
@@ -200,6 +214,22 @@ export function loadConfig(
   const maxConnections = pick('max-connections', 'STATEFUL_ROUTE_MAX_CONNECTIONS');
   if (maxConnections) config.maxConnections = integer(maxConnections, 1, 1_000_000);
 
+  const workers = pick('workers', 'STATEFUL_ROUTE_WORKERS');
+  if (workers) {
+    config.workers =
+      workers[1] === 'auto'
+        ? Math.min(MAX_WORKERS, availableParallelism())
+        : integer(workers, 1, MAX_WORKERS, ' or auto');
+    // Each worker would keep its own copy of the data: a link set through one worker would be
+    // missing from the next connection's.
+    if (config.workers > 1 && !config.redisUrl && !config.redisCluster) {
+      throw new ConfigError(
+        workers[0],
+        'more than one worker needs --redis or --redis-cluster (the embedded backend keeps its data inside each process)',
+      );
+    }
+  }
+
   const pipelining = pick('auto-pipelining', 'STATEFUL_ROUTE_AUTO_PIPELINING');
   if (pipelining) {
     const value = pipelining[1].toLowerCase();
@@ -218,14 +248,16 @@ export function loadConfig(
   return { help: false, config };
 }
 
-function integer([source, text]: [string, string], min: number, max: number): number {
-  if (!/^(0|[1-9][0-9]*)$/.test(text)) {
-    throw new ConfigError(source, `must be a decimal integer from ${min} to ${max}`);
-  }
+function integer(
+  [source, text]: [string, string],
+  min: number,
+  max: number,
+  alternatives = '',
+): number {
+  const rule = `must be a decimal integer from ${min} to ${max}${alternatives}`;
+  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new ConfigError(source, rule);
   const value = Number(text);
-  if (value < min || value > max) {
-    throw new ConfigError(source, `must be a decimal integer from ${min} to ${max}`);
-  }
+  if (value < min || value > max) throw new ConfigError(source, rule);
   return value;
 }
 

@@ -22,6 +22,7 @@ export const ServerErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: 'SR_UNSUPPORTED_MEDIA_TYPE',
   HEADERS_TOO_LARGE: 'SR_HEADERS_TOO_LARGE',
   SHUTTING_DOWN: 'SR_SHUTTING_DOWN',
+  METRICS_UNAVAILABLE: 'SR_METRICS_UNAVAILABLE',
   INTERNAL: 'SR_INTERNAL',
   CONFIG: 'SR_CONFIG',
 } as const;
@@ -88,6 +89,11 @@ export const ServerErrorDescriptions: CodeDescriptions<ServerErrorCode> = {
     meaning:
       'the server got SIGTERM or SIGINT and is finishing the requests in flight: a request that arrives on a connection still open is refused (with `Retry-After: 1` and `Connection: close`). Nothing was written; retry, on another instance.',
   },
+  SR_METRICS_UNAVAILABLE: {
+    classes: [],
+    meaning:
+      'the server runs with `--workers` above 1 and a worker did not hand over its metrics for `/metrics` within 5 s (busy, stopped, or exiting). No partial sum is sent: it would look like a counter reset. The next scrape asks again.',
+  },
   SR_INTERNAL: {
     classes: [],
     meaning:
@@ -116,6 +122,7 @@ export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.f
   SR_UNSUPPORTED_MEDIA_TYPE: 415,
   SR_HEADERS_TOO_LARGE: 431,
   SR_SHUTTING_DOWN: 503,
+  SR_METRICS_UNAVAILABLE: 503,
   SR_REDIS_CONNECTION: 503,
   SR_REDIS_TIMEOUT: 503,
   SR_REDIS_AUTH: 503,

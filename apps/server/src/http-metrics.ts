@@ -41,11 +41,24 @@ export class HttpDurationMetric {
     'Duration of HTTP requests in seconds, by method, route template and status code.';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly series = new Map<string, Series>();
+  /** Every series, in creation order (what `get()` reads). */
+  readonly series: Series[] = [];
+  // route -> method -> status -> series: lookups on strings the router and the HTTP parser
+  // hand over as the same objects every time (hashes cached), no key built per request.
+  private readonly byRoute = new Map<string, Map<string, Map<number, Series>>>();
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.series.get(key);
+    let byMethod = this.byRoute.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.byRoute.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(status);
     if (series === undefined) {
       series = {
         labels: { method, route, status_code: String(status) },
@@ -53,7 +66,8 @@ export class HttpDurationMetric {
         sum: 0,
         count: 0,
       };
-      this.series.set(key, series);
+      byStatus.set(status, series);
+      this.series.push(series);
     }
     series.buckets[bucketIndex(HTTP_BUCKETS, seconds)]!++;
     series.sum += seconds;
@@ -62,7 +76,7 @@ export class HttpDurationMetric {
 
   get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
     const values: Sample[] = [];
-    for (const { labels, buckets, sum } of this.series.values()) {
+    for (const { labels, buckets, sum } of this.series) {
       histogramSamples(NAME, LE, buckets, sum, labels, values);
     }
     return {
@@ -75,7 +89,8 @@ export class HttpDurationMetric {
   }
 
   reset(): void {
-    this.series.clear();
+    this.series.length = 0;
+    this.byRoute.clear();
   }
 }
 

@@ -3,12 +3,15 @@
  * The `stateful-route-server` bin: reads the configuration, builds the app, listens, and
  * shuts down gracefully on SIGTERM or SIGINT (stop accepting, finish in-flight requests,
  * close the executor and Redis, exit 0). A bad configuration exits with code 2; `--help` and
- * `--version` print and exit 0.
+ * `--version` print and exit 0. With `--workers` above 1 the process is a node:cluster primary
+ * (workers.ts) and each worker it forks runs this same file as a single server.
  */
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { loadConfig, USAGE, type LoadedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { SERVER_VERSION } from './version.js';
+import { runPrimary } from './workers.js';
 
 /** How long in-flight requests get to finish after a signal before the process gives up. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,11 +36,18 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = loaded;
+  if (config.workers > 1 && cluster.isPrimary) {
+    // The workers get a little longer than their own grace period to exit on their own.
+    process.exit(await runPrimary(config, { graceMs: SHUTDOWN_GRACE_MS + 2000 }));
+  }
   const app = await buildApp({ config });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // A worker hears Ctrl-C (the whole process group) and then the primary's SIGTERM: the
+      // primary, which escalates on a second signal of its own, decides.
+      if (cluster.isWorker) return;
       app.log.warn({ signal }, 'second signal during shutdown: exiting now');
       process.exit(1);
     }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, USAGE } from '../src/index.js';
 
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       maxConnections: 10_000,
       logLevel: 'info',
+      workers: 1,
     });
     expect(config([])).toEqual(DEFAULT_CONFIG);
   });
@@ -52,6 +54,7 @@ describe('loadConfig', () => {
       STATEFUL_ROUTE_REQUEST_TIMEOUT_MS: '5000',
       STATEFUL_ROUTE_MAX_CONNECTIONS: '200',
       LOG_LEVEL: 'warn',
+      STATEFUL_ROUTE_WORKERS: '3',
     };
     expect(config([], env)).toEqual({
       host: '0.0.0.0',
@@ -67,6 +70,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 5000,
       maxConnections: 200,
       logLevel: 'warn',
+      workers: 3,
     });
     const flags = config(
       [
@@ -131,6 +135,11 @@ describe('loadConfig', () => {
     [['--max-connections', '0'], '--max-connections'],
     [['--max-connections', '1000001'], '--max-connections'],
     [['--max-connections=-5'], '--max-connections'],
+    [['--workers', '0', '--redis', 'redis://a:1'], '--workers'],
+    [['--workers', '65', '--redis', 'redis://a:1'], '--workers'],
+    [['--workers', '2.5', '--redis', 'redis://a:1'], '--workers'],
+    [['--workers', 'all', '--redis', 'redis://a:1'], '--workers'],
+    [['--workers', '2'], '--workers'],
     [['--host', ' '], '--host'],
     [['--token', 'short'], '--token'],
     [['--token', 'has a space in it'], '--token'],
@@ -145,6 +154,22 @@ describe('loadConfig', () => {
   test('an environment variable is named in the error', () => {
     expect(failure([], { PORT: 'eighty' }).source).toBe('PORT');
     expect(failure([], { STATEFUL_ROUTE_MAX_BATCH: '0' }).source).toBe('STATEFUL_ROUTE_MAX_BATCH');
+  });
+
+  test('issue 14: --workers and STATEFUL_ROUTE_WORKERS: 1 to 64 or auto (the available cores); above 1 only with Redis', () => {
+    const redis = ['--redis', 'redis://127.0.0.1:6379'];
+    expect(config([...redis, '--workers', '4']).workers).toBe(4);
+    expect(config([...redis, '--workers=64']).workers).toBe(64);
+    expect(config(['--redis-cluster', 'a:1', '--workers', '2']).workers).toBe(2);
+    expect(config(['--workers', '1']).workers).toBe(1); // one worker is the plain server
+    const auto = config([...redis, '--workers', 'auto']).workers;
+    expect(auto).toBe(Math.min(64, availableParallelism()));
+    expect(config(redis, { STATEFUL_ROUTE_WORKERS: '2' }).workers).toBe(2);
+    expect(config([...redis, '--workers', '5'], { STATEFUL_ROUTE_WORKERS: '2' }).workers).toBe(5);
+    expect(failure([], { STATEFUL_ROUTE_WORKERS: 'many' }).source).toBe('STATEFUL_ROUTE_WORKERS');
+    const embedded = failure([], { STATEFUL_ROUTE_WORKERS: '2' });
+    expect(embedded.message).toContain('needs --redis or --redis-cluster');
+    expect(USAGE).toContain('STATEFUL_ROUTE_WORKERS');
   });
 
   test('a bad token is refused without echoing it', () => {

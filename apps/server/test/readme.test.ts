@@ -21,8 +21,9 @@ test("the README's first command starts the server on the embedded backend", asy
       scripts: Record<string, string>;
     }
   ).scripts.start;
-  // `pnpm start` builds the server and its dependencies, then runs exactly this:
-  expect(start).toMatch(/&& node apps\/server\/dist\/main\.js$/);
+  // `pnpm start` builds the server and its dependencies, then runs exactly this, on a
+  // supported Node.js (scripts/node-run.sh):
+  expect(start).toMatch(/&& bash scripts\/node-run\.sh node apps\/server\/dist\/main\.js$/);
 
   const port = await freePort();
   // No flags and no REDIS_* variables, as on a fresh machine; PORT only to avoid a clash.

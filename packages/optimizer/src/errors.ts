@@ -22,7 +22,7 @@ export const OptimizerErrorDescriptions: CodeDescriptions<OptimizerErrorCode> = 
   SR_OPTIMIZER_INVALID_OPTION: {
     classes: ['OptimizerOptionError'],
     meaning:
-      'an option of `evaluate()`, `applyActions()` or `tune()` is invalid: an unknown or non-finite threshold, an unknown action id in `only`, a bad `trialMs`, `warmupMs`, `rounds` or `p99GuardRatio`; `option` names it. Nothing was changed.',
+      'an option of `evaluate()`, `applyActions()` or `tune()` is invalid: an unknown or non-finite threshold, an unknown action id in `only`, a bad `trialMs`, `warmupMs`, `rounds`, `alpha` or `p99GuardRatio`; `option` names it. Nothing was changed.',
   },
 };
 

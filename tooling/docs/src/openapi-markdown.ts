@@ -193,8 +193,9 @@ export async function renderHttpApi(doc: OpenApiDocument, filepath: string): Pro
     '',
     `${doc.info.title} ${doc.info.version} (OpenAPI ${doc.openapi}). ${doc.info.description ?? ''}`,
     '',
-    'The server serves this document itself at `GET /docs/openapi.json`; this page is',
-    'rendered from it. Path parameters are percent-encoded path segments. Bodies are JSON',
+    'The server serves this document itself at `GET /docs/openapi.json`, and shows it in a',
+    'Swagger UI at `/docs` (open, like the document); this page is rendered from it. Path',
+    'parameters are percent-encoded path segments. Bodies are JSON',
     '(`content-type: application/json`) in and out.',
     '',
   ];
