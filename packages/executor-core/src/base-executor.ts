@@ -92,20 +92,34 @@ export abstract class BaseExecutor implements StatefulExecutor {
     return traceOperation(message, () => call(message), telemetry, telemetry.record(operation));
   }
 
-  private async recorded<T>(
+  // One promise reaction observes the end of the call: `.then` on the backend's promise, not
+  // an async wrapper (an async function that awaits adds a second turn before the caller
+  // resumes: measured in situ at about 200 ns of CPU per call on Redis, as much as the clock
+  // pair, metrics bench variants B, F and G).
+  private recorded<T>(
     record: OperationRecord,
     call: (hit: CacheHitSink | undefined) => Promise<T>,
   ): Promise<T> {
+    const telemetry = this.telemetry;
     record.inFlight += 1;
     const started = performance.now();
+    let pending: Promise<T>;
     try {
-      const value = await call(record);
-      this.telemetry.settle(record, performance.now() - started, false, undefined);
-      return value;
+      pending = call(record);
     } catch (error) {
-      this.telemetry.settle(record, performance.now() - started, true, error);
-      throw error;
+      telemetry.settle(record, performance.now() - started, true, error);
+      return Promise.reject(error);
     }
+    return pending.then(
+      (value) => {
+        telemetry.settle(record, performance.now() - started, false, undefined);
+        return value;
+      },
+      (error: unknown) => {
+        telemetry.settle(record, performance.now() - started, true, error);
+        throw error;
+      },
+    );
   }
 
   setServiceState(namespace: string, service: string, podId: number, state: string): Promise<void> {
