@@ -12,7 +12,9 @@
  *   start() {}, end() {}, asyncStart() {}, error() {},
  * });
  */
-import diagnostics from 'node:diagnostics_channel';
+// Named imports: a default import would appear in the published declarations, which TypeScript
+// then refuses in CommonJS projects without esModuleInterop (TS1192).
+import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode, ErrorType } from './errors.js';
 import { StatefulRouteError } from './errors.js';
@@ -122,14 +124,14 @@ export interface ExecutorLifecycleMessage {
 }
 
 /** The tracing channel of operations. */
-export const operationChannel = diagnostics.tracingChannel<OperationMessage, OperationMessage>(
+export const operationChannel = tracingChannel<OperationMessage, OperationMessage>(
   CHANNELS.operation,
 );
-export const scriptLoadChannel = diagnostics.channel(CHANNELS.scriptLoad);
-export const noscriptChannel = diagnostics.channel(CHANNELS.noscript);
-export const connectionChannel = diagnostics.channel(CHANNELS.connection);
-export const createChannel = diagnostics.channel(CHANNELS.create);
-export const closeChannel = diagnostics.channel(CHANNELS.close);
+export const scriptLoadChannel = channel(CHANNELS.scriptLoad);
+export const noscriptChannel = channel(CHANNELS.noscript);
+export const connectionChannel = channel(CHANNELS.connection);
+export const createChannel = channel(CHANNELS.create);
+export const closeChannel = channel(CHANNELS.close);
 
 /**
  * Runs `call` inside the operation tracing channel. Only called when the channel has

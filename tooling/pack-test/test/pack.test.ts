@@ -212,6 +212,35 @@ describe('installed with npm outside the workspace', () => {
     expect(out.exposition).toMatch(/stateful_executor_operation_duration_seconds_bucket\{/);
   });
 
+  it('CommonJS projects use the ES-only package: nodenext (.cts) and node10 without esModuleInterop', async () => {
+    await mkdir(join(app, 'cjs'), { recursive: true });
+    for (const file of [
+      'cjs/main.cts',
+      'cjs/legacy.ts',
+      'tsconfig.cjs.json',
+      'tsconfig.node10.json',
+    ]) {
+      await copyFile(new URL(file, fixtures), join(app, file));
+    }
+    const expected = { states: { 1: 'READY' }, refused: true };
+    for (const [config, output] of [
+      ['tsconfig.cjs.json', 'dist-cjs/main.cjs'],
+      ['tsconfig.node10.json', 'dist-node10/legacy.js'],
+    ] as const) {
+      const tsc = await run(join(app, 'node_modules/.bin/tsc'), ['-p', config], { cwd: app });
+      expect(tsc.stdout + tsc.stderr, config).toBe('');
+      expect(tsc.code).toBe(0);
+      // The app's package.json says "type": "module": the node10 output is CommonJS .js.
+      if (config === 'tsconfig.node10.json') {
+        await writeFile(join(app, 'dist-node10/package.json'), '{ "type": "commonjs" }\n');
+      }
+      const program = await run('node', [output], { cwd: app, timeoutMs: 30_000 });
+      expect(program.stderr, config).toBe('');
+      expect(program.code).toBe(0);
+      expect(JSON.parse(program.stdout)).toEqual(expected);
+    }
+  });
+
   it('the CLI bin starts and answers --help', async () => {
     const cli = await run(join(app, 'node_modules/.bin/stateful-route'), ['--help'], {
       cwd: app,
