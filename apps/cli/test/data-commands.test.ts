@@ -98,6 +98,12 @@ describe('data commands on a direct Redis target', () => {
     expect(JSON.parse(workload.stdout)).toEqual({ state: '42-1732800000' });
     const none = await cli(['workload', 'get', ns, 'lobby', '--redis', url, '--json']);
     expect(JSON.parse(none.stdout)).toEqual({ state: null });
+    // As the help says: absent prints nothing on stdout (a note on stderr).
+    const absent = await cli(['workload', 'get', ns, 'lobby', '--redis', url]);
+    expect([absent.code, absent.stdout]).toEqual([0, '']);
+    expect(absent.stderr).toContain('no workload state for service lobby');
+    const present = await cli(['workload', 'get', ns, 'room', '--redis', url]);
+    expect(present.stdout).toBe('42-1732800000\n');
     const batch = await cli(['workload', 'query', ns, 'room', 'lobby', '--redis', url, '--json']);
     expect(JSON.parse(batch.stdout)).toEqual({ states: { room: '42-1732800000' } });
   });

@@ -11,7 +11,9 @@ export function registerWorkload(program: Command, r: Registrar): void {
   r.action(
     workload
       .command('get')
-      .description('show the workload state of a service (read-only; absent prints nothing)')
+      .description(
+        'show the workload state of a service (read-only; absent: nothing on stdout, a note on stderr)',
+      )
       .argument('<ns>', 'namespace')
       .argument('<svc>', 'service name')
       .addHelpText(
@@ -21,8 +23,12 @@ export function registerWorkload(program: Command, r: Registrar): void {
     async (ctx, [ns, svc]) => {
       const backend = await ctx.backend();
       const state = await backend.getWorkloadState(ns as string, svc as string);
+      // Absent: stdout stays empty, so that $(stateful-route workload get ...) is the state or
+      // nothing, never a sentence.
       ctx.out.result({ state }, () =>
-        ctx.out.line(state ?? `no workload state for service ${String(svc)}`),
+        state === null
+          ? ctx.out.note(`no workload state for service ${String(svc)}`)
+          : ctx.out.line(state),
       );
     },
   );
