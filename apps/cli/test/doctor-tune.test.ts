@@ -91,7 +91,9 @@ describe('tune on a Redis target', () => {
     expect(json.clientOptions.enableAutoPipelining).toBe(w.autoPipelining);
     expect(json.paste).toContain('createRedisExecutor({');
     expect(json.paste).toContain(`scriptTransport: '${w.scriptTransport}'`);
-    expect(json.serverFlags).toBe(`--auto-pipelining ${w.autoPipelining ? 'on' : 'off'}`);
+    expect(json.serverFlags).toBe(
+      `--auto-pipelining ${w.autoPipelining ? 'on' : 'off'} --near-cache ${w.nearCache ? 'on' : 'off'}`,
+    );
     expect(await keysOf(json.namespace)).toEqual([]);
 
     const human = await cli([

@@ -48,9 +48,11 @@ export function createBackend(
         name,
         closeClients: true,
         connectionFactory: make,
+        // Activates once Redis answers; until then reads go to Redis.
+        ...(config.nearCache ? { nearCache: {} } : {}),
       }),
       redis: client,
-      summary: `Redis standalone at ${redactUrl(url)}`,
+      summary: `Redis standalone at ${redactUrl(url)}${config.nearCache ? ', near cache on' : ''}`,
     };
   }
   if (config.redisCluster) {

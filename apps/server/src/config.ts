@@ -40,6 +40,12 @@ export interface ServerConfig {
    */
   autoPipelining: boolean;
   /**
+   * The executor's near cache (standalone Redis only): states, workloads and links read from
+   * process memory, invalidated by Redis (client-side caching). Default false: reads then
+   * always go to Redis.
+   */
+  nearCache: boolean;
+  /**
    * Longest time a client may take to send a whole request (headers and body), in ms; the
    * connection is then answered 408 SR_REQUEST_TIMEOUT and closed. Default 30 000. The
    * headers alone must arrive within `HEADERS_TIMEOUT_MS` (10 s) or this, whichever is less.
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatch: 1000,
   commandTimeoutMs: 1000,
   autoPipelining: true,
+  nearCache: false,
   requestTimeoutMs: 30_000,
   maxConnections: 10_000,
   logLevel: 'info',
@@ -92,6 +99,7 @@ const OPTIONS = {
   'max-batch': { type: 'string' },
   'command-timeout-ms': { type: 'string' },
   'auto-pipelining': { type: 'string' },
+  'near-cache': { type: 'string' },
   'request-timeout-ms': { type: 'string' },
   'max-connections': { type: 'string' },
   'log-level': { type: 'string' },
@@ -114,6 +122,8 @@ Options (flag / environment variable, flags win):
   --max-batch <n>             STATEFUL_ROUTE_MAX_BATCH      most ids per batch (default 1000)
   --command-timeout-ms <ms>   STATEFUL_ROUTE_COMMAND_TIMEOUT_MS  Redis command timeout (default 1000)
   --auto-pipelining <on|off>  STATEFUL_ROUTE_AUTO_PIPELINING  ioredis auto-pipelining (default on)
+  --near-cache <on|off>       STATEFUL_ROUTE_NEAR_CACHE     near cache of states, workloads, links
+                                                            (standalone Redis; default off)
   --request-timeout-ms <ms>   STATEFUL_ROUTE_REQUEST_TIMEOUT_MS  time to receive a whole request (default 30000)
   --max-connections <n>       STATEFUL_ROUTE_MAX_CONNECTIONS  most open connections (default 10000)
   --log-level <level>         LOG_LEVEL                     ${LOG_LEVELS.join('|')} (default info)
@@ -231,11 +241,19 @@ export function loadConfig(
   }
 
   const pipelining = pick('auto-pipelining', 'STATEFUL_ROUTE_AUTO_PIPELINING');
-  if (pipelining) {
-    const value = pipelining[1].toLowerCase();
-    if (['on', 'true', '1'].includes(value)) config.autoPipelining = true;
-    else if (['off', 'false', '0'].includes(value)) config.autoPipelining = false;
-    else throw new ConfigError(pipelining[0], 'must be on or off');
+  if (pipelining) config.autoPipelining = onOff(pipelining);
+
+  const nearCache = pick('near-cache', 'STATEFUL_ROUTE_NEAR_CACHE');
+  if (nearCache) {
+    config.nearCache = onOff(nearCache);
+    if (config.nearCache && !config.redisUrl) {
+      throw new ConfigError(
+        nearCache[0],
+        config.redisCluster
+          ? 'the near cache works on a standalone Redis only (--redis), not on a Cluster'
+          : 'the near cache needs --redis (the embedded backend is in memory already)',
+      );
+    }
   }
 
   const level = pick('log-level', 'LOG_LEVEL');
@@ -278,4 +296,12 @@ function secret([source, text]: [string, string]): string {
     );
   }
   return text;
+}
+
+// `on`/`off` (or true/false, 1/0) of a flag or variable, by its [name, value].
+function onOff([name, raw]: [string, string]): boolean {
+  const value = raw.toLowerCase();
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw new ConfigError(name, 'must be on or off');
 }

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       maxBatch: 1000,
       commandTimeoutMs: 1000,
       autoPipelining: true,
+      nearCache: false,
       requestTimeoutMs: 30_000,
       maxConnections: 10_000,
       logLevel: 'info',
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       STATEFUL_ROUTE_MAX_BATCH: '10',
       STATEFUL_ROUTE_COMMAND_TIMEOUT_MS: '250',
       STATEFUL_ROUTE_AUTO_PIPELINING: 'off',
+      STATEFUL_ROUTE_NEAR_CACHE: 'on',
       STATEFUL_ROUTE_REQUEST_TIMEOUT_MS: '5000',
       STATEFUL_ROUTE_MAX_CONNECTIONS: '200',
       LOG_LEVEL: 'warn',
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
       maxBatch: 10,
       commandTimeoutMs: 250,
       autoPipelining: false,
+      nearCache: true,
       requestTimeoutMs: 5000,
       maxConnections: 200,
       logLevel: 'warn',
@@ -86,10 +89,13 @@ describe('loadConfig', () => {
         '--request-timeout-ms',
         '100',
         '--max-connections=1',
+        '--near-cache',
+        'off',
       ],
       env,
     );
     expect(flags).toMatchObject({
+      nearCache: false,
       port: 0,
       token: 'flag-token-456',
       maxBatch: 5,
@@ -98,6 +104,18 @@ describe('loadConfig', () => {
       maxConnections: 1,
     });
     expect(config([], { ...env, PORT: '' }).port).toBe(8080); // empty means unset
+  });
+
+  test('--near-cache: on or off, and only with a standalone Redis', () => {
+    const redis = ['--redis', 'redis://127.0.0.1:6390'];
+    expect(config([...redis, '--near-cache', 'on']).nearCache).toBe(true);
+    expect(config([...redis, '--near-cache', 'off']).nearCache).toBe(false);
+    expect(() => config([...redis, '--near-cache', 'yes please'])).toThrow(/must be on or off/);
+    expect(() => config(['--near-cache', 'on'])).toThrow(/needs --redis/);
+    expect(() => config(['--redis-cluster', '127.0.0.1:7000', '--near-cache', 'on'])).toThrow(
+      /standalone Redis only/,
+    );
+    expect(config(['--near-cache', 'off']).nearCache).toBe(false);
   });
 
   test('cluster seeds', () => {

@@ -200,3 +200,44 @@ test('issue 11 finding 3: under CLIENT PAUSE every request answers 503 by the co
   expect(slowest).toBeLessThan(timeoutMs + marginMs);
   await admin.call('CLIENT', 'UNPAUSE');
 });
+
+test('--near-cache on: link and state reads are served from memory, and a raw write by another client is seen at once', async () => {
+  const { admin, server } = await setUp(['--near-cache', 'on']);
+  const ns = uniqueNamespace('ncflag');
+  const link = `${server.url}/v1/namespaces/${ns}/users/u1/links/room`;
+  const put = await fetch(link, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ podId: 3, persistSeconds: 300, mode: 'set' }),
+  });
+  expect(put.status).toBe(200);
+  const read = async () => ((await (await fetch(link)).json()) as { podId: number }).podId;
+  const nearHits = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('stateful_executor_cache_hits_total{') && l.includes('"near"'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
+  // The cache activates once its invalidation connection is subscribed: poll for a first hit.
+  const deadline = performance.now() + 5000;
+  while ((await nearHits()) === 0) {
+    expect(await read()).toBe(3);
+    if (performance.now() > deadline) throw new Error('no near-cache hit within 5 s');
+  }
+  // A raw SET by another client (a Java router, say): seen within the invalidation delay.
+  await admin.set(`sf:{${ns}:lk:u1}room`, '7', 'EX', 300);
+  const started = performance.now();
+  while ((await read()) !== 7) {
+    if (performance.now() - started > 500) throw new Error('raw write not seen within 500 ms');
+    await sleep(2);
+  }
+  // The if-absent write on a live link is answered from the cache: the existing pod.
+  const ifAbsent = await fetch(link, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ podId: 9, persistSeconds: 300, mode: 'if-absent' }),
+  });
+  expect(await ifAbsent.json()).toEqual({ podId: 7 });
+  expect(await admin.get(`sf:{${ns}:lk:u1}room`)).toBe('7');
+});

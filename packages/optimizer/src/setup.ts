@@ -65,18 +65,14 @@ export function setupOf(c: Switches): ExecutorSetup {
         'adds a second with auto-pipelining when the enable-autopipelining finding fires)',
     );
   }
-  if (c.nearCache) {
-    serverNotes.push(
-      'near cache: no server flag (the server starts without it; POST /v1/optimizations/apply ' +
-        'turns it on when the near-cache finding fires)',
-    );
-  }
   return {
     options,
     clientOptions,
     connections: c.connections,
     paste,
-    serverFlags: `--auto-pipelining ${c.autoPipelining ? 'on' : 'off'}`,
+    serverFlags:
+      `--auto-pipelining ${c.autoPipelining ? 'on' : 'off'}` +
+      ` --near-cache ${c.nearCache ? 'on' : 'off'}`,
     serverNotes,
   };
 }

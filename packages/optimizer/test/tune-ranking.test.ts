@@ -229,16 +229,15 @@ describe('setupOf', () => {
     expect(setup.paste).toContain('{ enableAutoPipelining: true }');
     expect(setup.paste).toContain("scriptTransport: 'evalsha',");
     expect(setup.paste).toContain('nearCache: {},');
-    expect(setup.serverFlags).toBe('--auto-pipelining on');
-    expect(setup.serverNotes).toHaveLength(2);
+    expect(setup.serverFlags).toBe('--auto-pipelining on --near-cache on');
+    expect(setup.serverNotes).toHaveLength(1);
     expect(setup.serverNotes.join('\n')).toMatch(/2 connections: no server flag/);
-    expect(setup.serverNotes.join('\n')).toMatch(/near cache: no server flag/);
 
     const simple = setupOf(plain as Parameters<typeof setupOf>[0]);
     expect(simple.options).toEqual({ scriptTransport: 'evalsha' });
     expect(simple.paste).toContain('redis: connect(),');
     expect(simple.paste).not.toContain('nearCache');
-    expect(simple.serverFlags).toBe('--auto-pipelining off');
+    expect(simple.serverFlags).toBe('--auto-pipelining off --near-cache off');
     expect(simple.serverNotes).toEqual([]);
     expect(
       setupOf({ ...plain, scriptTransport: 'eval' } as Parameters<typeof setupOf>[0])

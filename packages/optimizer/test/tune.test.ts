@@ -128,7 +128,9 @@ test('in place: interleaved rounds, spreads, a tested lead, the winner applied a
   expect(result.options.scriptTransport).toBe(w.scriptTransport);
   expect(result.options.nearCache !== undefined).toBe(w.nearCache);
   expect(result.clientOptions).toEqual({ enableAutoPipelining: w.autoPipelining });
-  expect(result.serverFlags).toBe(`--auto-pipelining ${w.autoPipelining ? 'on' : 'off'}`);
+  expect(result.serverFlags).toBe(
+    `--auto-pipelining ${w.autoPipelining ? 'on' : 'off'} --near-cache ${w.nearCache ? 'on' : 'off'}`,
+  );
   const pasted = runPaste(result.paste, inject('redisUrl'));
   cleanup.push(() => pasted.close());
   await vi.waitFor(() => expect(pasted.describe().nearCache?.enabled).toBe(w.nearCache));
