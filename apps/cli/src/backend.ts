@@ -11,6 +11,9 @@ import {
   type RedisClient,
   type RedisExecutor,
   type StatefulExecutor,
+  type LinkWriteOptions,
+  type RemoveLinkOptions,
+  type RemoveLinkWithIdOptions,
   type TrySetResult,
 } from '@stateful-route/executor-core';
 import { CliErrorCodes, RemoteError } from './errors.js';
@@ -153,8 +156,7 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    podId: number,
-    persistSeconds: number,
+    { podId, persistSeconds }: LinkWriteOptions,
   ): Promise<LinkReply> {
     return this.#client.json<LinkReply>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
@@ -169,11 +171,10 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number> {
-    CHECKS.setLinkedPod(ns, uid, svc, podId, persistSeconds);
-    const reply = await this.#link('set', ns, uid, svc, podId, persistSeconds);
+    CHECKS.setLinkedPod(ns, uid, svc, options);
+    const reply = await this.#link('set', ns, uid, svc, options);
     return expectNumber(reply.previous, 'previous');
   }
 
@@ -181,11 +182,10 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<TrySetResult> {
-    CHECKS.trySetLinkedPod(ns, uid, svc, podId, persistSeconds);
-    const reply = await this.#link('try', ns, uid, svc, podId, persistSeconds);
+    CHECKS.trySetLinkedPod(ns, uid, svc, options);
+    const reply = await this.#link('try', ns, uid, svc, options);
     return {
       linked: reply.linked === true,
       current: expectNumber(reply.current, 'current'),
@@ -197,11 +197,10 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number> {
-    CHECKS.setLinkedPodIfAbsent(ns, uid, svc, podId, persistSeconds);
-    const reply = await this.#link('if-absent', ns, uid, svc, podId, persistSeconds);
+    CHECKS.setLinkedPodIfAbsent(ns, uid, svc, options);
+    const reply = await this.#link('if-absent', ns, uid, svc, options);
     return expectNumber(reply.podId, 'podId');
   }
 
@@ -241,12 +240,12 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    keepSeconds: number,
+    options?: RemoveLinkOptions,
   ): Promise<boolean> {
-    CHECKS.removeLinkedPod(ns, uid, svc, keepSeconds);
+    CHECKS.removeLinkedPod(ns, uid, svc, options);
     const reply = await this.#client.json<{ removed: boolean }>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
-      { method: 'DELETE', query: { keepSeconds } },
+      { method: 'DELETE', query: { keepSeconds: options?.keepSeconds } },
     );
     return reply.removed === true;
   }
@@ -255,13 +254,12 @@ export class HttpBackend implements Backend {
     ns: string,
     uid: string,
     svc: string,
-    keepSeconds: number,
-    podId: number,
+    options: RemoveLinkWithIdOptions,
   ): Promise<boolean> {
-    CHECKS.removeLinkedPodWithId(ns, uid, svc, keepSeconds, podId);
+    CHECKS.removeLinkedPodWithId(ns, uid, svc, options);
     const reply = await this.#client.json<{ removed: boolean }>(
       `/v1/namespaces/${path(ns)}/users/${path(uid)}/links/${path(svc)}`,
-      { method: 'DELETE', query: { keepSeconds, podId } },
+      { method: 'DELETE', query: { keepSeconds: options.keepSeconds, podId: options.podId } },
     );
     return reply.removed === true;
   }

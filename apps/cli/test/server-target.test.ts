@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { uniqueNamespace } from '@stateful-route/test-redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { HttpBackend } from '../src/backend.js';
+import { ServerClient } from '../src/http-client.js';
 import { cli } from './helpers.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -72,6 +74,51 @@ describe('data commands through a server', () => {
     expect(JSON.parse(result.stderr)).toMatchObject({
       error: { code: 'SR_VALIDATION', field: 'uid' },
     });
+    expect(await redis.keys(`sf:{${ns}*`)).toEqual([]);
+  });
+
+  it('the HTTP backend takes the named options of the executor, and refuses bad ones locally', async () => {
+    const ns = uniqueNamespace('cli-http');
+    const backend = new HttpBackend(new ServerClient(server.url, TOKEN, 5000));
+    expect(await backend.setLinkedPod(ns, 'u1', 'room', { podId: 2, persistSeconds: -1 })).toBe(-1);
+    expect(
+      await backend.trySetLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: 60 }),
+    ).toEqual({ linked: false, current: 2, previous: -1 });
+    expect(
+      await backend.setLinkedPodIfAbsent(ns, 'u2', 'room', { podId: 4, persistSeconds: 60 }),
+    ).toBe(4);
+    expect(await backend.removeLinkedPodWithId(ns, 'u2', 'room', { podId: 5 })).toBe(false);
+    expect(
+      await backend.removeLinkedPodWithId(ns, 'u2', 'room', { podId: 4, keepSeconds: 0 }),
+    ).toBe(true);
+    // No options at all: keepSeconds has no effect.
+    expect(await backend.removeLinkedPod(ns, 'u1', 'room')).toBe(true);
+    // Refused before any request: a backend on a closed port answers with SR_VALIDATION, not
+    // a connection error.
+    const offline = new HttpBackend(new ServerClient('http://127.0.0.1:9', TOKEN, 1000));
+    const loose = offline as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const refused = [
+      [() => loose.setLinkedPod!.call(offline, ns, 'u1', 'room', 300, 3), 'options', 'type'],
+      [
+        () => loose.trySetLinkedPod!.call(offline, ns, 'u1', 'room', { podId: 1 }),
+        'persistSeconds',
+        'required',
+      ],
+      [
+        () =>
+          loose.setLinkedPodIfAbsent!.call(offline, ns, 'u1', 'room', {
+            podId: 1,
+            persistSecond: 3,
+          }),
+        'persistSecond',
+        'unknown-option',
+      ],
+      [() => loose.removeLinkedPod!.call(offline, ns, 'u1', 'room', 0), 'options', 'type'],
+      [() => loose.removeLinkedPodWithId!.call(offline, ns, 'u1', 'room', {}), 'podId', 'required'],
+    ] as const;
+    for (const [call, field, rule] of refused) {
+      await expect(call()).rejects.toMatchObject({ code: 'SR_VALIDATION', field, rule });
+    }
     expect(await redis.keys(`sf:{${ns}*`)).toEqual([]);
   });
 

@@ -56,11 +56,17 @@ function rawCall(c) {
     case 'getServiceState':
       return executor.getServiceState(NAMESPACE, c.service);
     case 'setLinkedPodIfAbsent':
-      return executor.setLinkedPodIfAbsent(NAMESPACE, c.uid, c.service, c.pod, 300);
+      return executor.setLinkedPodIfAbsent(NAMESPACE, c.uid, c.service, {
+        podId: c.pod,
+        persistSeconds: 300,
+      });
     case 'getLinkedPod':
       return executor.getLinkedPod(NAMESPACE, c.uid, c.service);
     case 'trySetLinkedPod':
-      return executor.trySetLinkedPod(NAMESPACE, c.uid, c.service, c.pod, -1);
+      return executor.trySetLinkedPod(NAMESPACE, c.uid, c.service, {
+        podId: c.pod,
+        persistSeconds: -1,
+      });
     case 'getWorkloadState':
       return executor.getWorkloadState(NAMESPACE, c.service);
     case 'setServiceState':

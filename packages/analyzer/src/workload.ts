@@ -20,9 +20,9 @@ import type { AnalysisSnapshot } from './snapshot.js';
 /**
  * The default operation mix, by weight, in the shape of contract section 5. Routers without a
  * local cache read `getServiceState` on every request (the hottest read) and call
- * `setLinkedPodIfAbsent(..., 300)` only when their 240 s uid cache misses; servers bind users
- * with `trySetLinkedPod(..., -1)`; pods write their state every 30 s and pod 0 the workload
- * state every 60 s. Those writes are a few per minute against thousands of reads per second;
+ * `setLinkedPodIfAbsent` with `persistSeconds: 300` only when their 240 s uid cache misses;
+ * servers bind users with `trySetLinkedPod` and `persistSeconds: -1`; pods write their state
+ * every 30 s and pod 0 the workload state every 60 s. Those writes are a few per minute against thousands of reads per second;
  * they are kept at 1% so that benchmarks still exercise the write path and invalidations.
  */
 export const DEFAULT_MIX: Readonly<Partial<Record<OperationName, number>>> = {
@@ -340,11 +340,20 @@ async function drive(
       case 'getWorkloadStateBatch':
         return executor.getWorkloadStateBatch(namespace, serviceNames);
       case 'setLinkedPod':
-        return executor.setLinkedPod(namespace, uidOf(uidIndex), service, pod, 300);
+        return executor.setLinkedPod(namespace, uidOf(uidIndex), service, {
+          podId: pod,
+          persistSeconds: 300,
+        });
       case 'trySetLinkedPod':
-        return executor.trySetLinkedPod(namespace, uidOf(uidIndex), service, pod, -1);
+        return executor.trySetLinkedPod(namespace, uidOf(uidIndex), service, {
+          podId: pod,
+          persistSeconds: -1,
+        });
       case 'setLinkedPodIfAbsent':
-        return executor.setLinkedPodIfAbsent(namespace, uidOf(uidIndex), service, pod, 300);
+        return executor.setLinkedPodIfAbsent(namespace, uidOf(uidIndex), service, {
+          podId: pod,
+          persistSeconds: 300,
+        });
       case 'getLinkedPod':
         return executor.getLinkedPod(namespace, uidOf(uidIndex), service);
       case 'getLinkedPodIfPersist':
@@ -354,9 +363,9 @@ async function drive(
         return executor.batchGetLinkedPod(namespace, batch, service);
       }
       case 'removeLinkedPod':
-        return executor.removeLinkedPod(namespace, uidOf(uidIndex), service, 0);
+        return executor.removeLinkedPod(namespace, uidOf(uidIndex), service);
       case 'removeLinkedPodWithId':
-        return executor.removeLinkedPodWithId(namespace, uidOf(uidIndex), service, 0, pod);
+        return executor.removeLinkedPodWithId(namespace, uidOf(uidIndex), service, { podId: pod });
       case 'getLinkService':
         return executor.getLinkService(namespace, uidOf(uidIndex));
     }

@@ -218,7 +218,7 @@ test('on Redis, the run deletes every key it wrote, and keep: true keeps them', 
   // A neighbour's data, under another namespace: never touched.
   const neighbour = uniqueNamespace('wl-user');
   await executor.setWorkloadState(neighbour, 'svc-0', '{"replicas":1}');
-  await executor.setLinkedPod(neighbour, 'u-1', 'svc-0', 3, -1);
+  await executor.setLinkedPod(neighbour, 'u-1', 'svc-0', { podId: 3, persistSeconds: -1 });
   const neighbourKeys = (await namespaceKeys(redis, neighbour)).sort();
   expect(neighbourKeys.length).toBe(3);
   try {

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const link =
     (ex: StatefulExecutor): Call =>
     (i) =>
-      ex.setLinkedPod(ns, uid(i), svc, i & 7, -1);
+      ex.setLinkedPod(ns, uid(i), svc, { podId: i & 7, persistSeconds: -1 });
 
   const cases: Case[] = [
     {
@@ -263,7 +263,8 @@ async function overheadOnStub(): Promise<void> {
           String(i & 7),
           '-1',
         ),
-      (i) => executor.setLinkedPod(ns, `user${i % UIDS}`, svc, i & 7, -1),
+      (i) =>
+        executor.setLinkedPod(ns, `user${i % UIDS}`, svc, { podId: i & 7, persistSeconds: -1 }),
     ],
     [
       'getServiceState',

@@ -17,7 +17,10 @@ import type {
   ExecutorDescription,
   ExecutorStats,
   HealthStatus,
+  LinkWriteOptions,
   OperationName,
+  RemoveLinkOptions,
+  RemoveLinkWithIdOptions,
   StatefulExecutor,
   TrySetResult,
 } from './executor.js';
@@ -161,8 +164,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
     return this.run('getWorkloadStateBatch', Array.isArray(services) ? services.length : 0, () => {
       this.assertOpen();
       CHECKS.getWorkloadStateBatch(namespace, services);
-      if (services.length === 0)
-        return Promise.resolve(Object.create(null) as Record<string, string>);
+      if (services.length === 0) return Promise.resolve({});
       return this.doGetWorkloadStateBatch(namespace, services);
     });
   }
@@ -171,13 +173,12 @@ export abstract class BaseExecutor implements StatefulExecutor {
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number> {
     return this.run('setLinkedPod', 1, () => {
       this.assertOpen();
-      CHECKS.setLinkedPod(namespace, uid, service, podId, persistSeconds);
-      return this.doSetLinkedPod(namespace, uid, service, podId, persistSeconds);
+      CHECKS.setLinkedPod(namespace, uid, service, options);
+      return this.doSetLinkedPod(namespace, uid, service, options.podId, options.persistSeconds);
     });
   }
 
@@ -185,13 +186,12 @@ export abstract class BaseExecutor implements StatefulExecutor {
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<TrySetResult> {
     return this.run('trySetLinkedPod', 1, () => {
       this.assertOpen();
-      CHECKS.trySetLinkedPod(namespace, uid, service, podId, persistSeconds);
-      return this.doTrySetLinkedPod(namespace, uid, service, podId, persistSeconds);
+      CHECKS.trySetLinkedPod(namespace, uid, service, options);
+      return this.doTrySetLinkedPod(namespace, uid, service, options.podId, options.persistSeconds);
     });
   }
 
@@ -199,13 +199,19 @@ export abstract class BaseExecutor implements StatefulExecutor {
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number> {
     return this.run('setLinkedPodIfAbsent', 1, (hit) => {
       this.assertOpen();
-      CHECKS.setLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds);
-      return this.doSetLinkedPodIfAbsent(namespace, uid, service, podId, persistSeconds, hit);
+      CHECKS.setLinkedPodIfAbsent(namespace, uid, service, options);
+      return this.doSetLinkedPodIfAbsent(
+        namespace,
+        uid,
+        service,
+        options.podId,
+        options.persistSeconds,
+        hit,
+      );
     });
   }
 
@@ -233,8 +239,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
     return this.run('batchGetLinkedPod', Array.isArray(uids) ? uids.length : 0, () => {
       this.assertOpen();
       CHECKS.batchGetLinkedPod(namespace, uids, service);
-      if (uids.length === 0)
-        return Promise.resolve(Object.create(null) as Record<number, string[]>);
+      if (uids.length === 0) return Promise.resolve({});
       return this.doBatchGetLinkedPod(namespace, uids, service);
     });
   }
@@ -243,11 +248,11 @@ export abstract class BaseExecutor implements StatefulExecutor {
     namespace: string,
     uid: string,
     service: string,
-    keepSeconds: number,
+    options?: RemoveLinkOptions,
   ): Promise<boolean> {
     return this.run('removeLinkedPod', 1, () => {
       this.assertOpen();
-      CHECKS.removeLinkedPod(namespace, uid, service, keepSeconds);
+      CHECKS.removeLinkedPod(namespace, uid, service, options);
       return this.doRemoveLinkedPod(namespace, uid, service);
     });
   }
@@ -256,13 +261,12 @@ export abstract class BaseExecutor implements StatefulExecutor {
     namespace: string,
     uid: string,
     service: string,
-    keepSeconds: number,
-    podId: number,
+    options: RemoveLinkWithIdOptions,
   ): Promise<boolean> {
     return this.run('removeLinkedPodWithId', 1, () => {
       this.assertOpen();
-      CHECKS.removeLinkedPodWithId(namespace, uid, service, keepSeconds, podId);
-      return this.doRemoveLinkedPodWithId(namespace, uid, service, podId);
+      CHECKS.removeLinkedPodWithId(namespace, uid, service, options);
+      return this.doRemoveLinkedPodWithId(namespace, uid, service, options.podId);
     });
   }
 

@@ -85,7 +85,7 @@ export const ErrorDescriptions: CodeDescriptions<ErrorCode> = {
   SR_VALIDATION: {
     classes: ['ValidationError'],
     meaning:
-      'an argument broke an input rule of the contract (section 4); `field` names the argument (`namespace`, `uid`, `uids[3]`, `podId`, ...) and `rule` the rule (`blank`, `forbidden-character`, `control-character`, `malformed-unicode`, `too-long`, `type`, `integer`, `range`). Thrown before any I/O: nothing was written.',
+      'an argument broke an input rule of the contract (section 4); `field` names the argument (`namespace`, `uid`, `uids[3]`, `podId`, `options`, ...; an unknown option by its key) and `rule` the rule (`blank`, `forbidden-character`, `control-character`, `malformed-unicode`, `too-long`, `type`, `integer`, `range`, `required`, `unknown-option`). Thrown before any I/O: nothing was written.',
   },
   SR_REDIS_CONNECTION: {
     classes: ['ConnectionError'],
@@ -204,7 +204,9 @@ export type ValidationRule =
   | 'malformed-unicode'
   | 'too-long'
   | 'integer'
-  | 'range';
+  | 'range'
+  | 'required'
+  | 'unknown-option';
 
 /**
  * An argument broke an input rule of the contract (section 4). Thrown before any I/O:
@@ -214,7 +216,10 @@ export type ValidationRule =
  * catch (e) { if (e instanceof ValidationError) console.log(e.field, e.rule) } // 'uid' 'forbidden-character'
  */
 export class ValidationError extends StatefulRouteError {
-  /** The argument that failed: `namespace`, `service`, `uid`, `podId`, `state`, ... */
+  /**
+   * The argument that failed: `namespace`, `service`, `uid`, `podId`, `state`, ... (an
+   * options argument that is not a plain object is `options`; an unknown key is named as is).
+   */
   readonly field: string;
   readonly rule: ValidationRule;
   constructor(field: string, rule: ValidationRule, message: string) {

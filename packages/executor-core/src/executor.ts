@@ -51,6 +51,29 @@ export interface TrySetResult {
   previous: number;
 }
 
+/**
+ * The values of a link write (`setLinkedPod`, `trySetLinkedPod`, `setLinkedPodIfAbsent`).
+ * Both are required; any other key is refused (`SR_VALIDATION`, rule `unknown-option`).
+ */
+export interface LinkWriteOptions {
+  /** The pod to link to: a safe integer >= 0. */
+  podId: number;
+  /** -1 for a permanent link, else its lifetime in seconds (1..2^31-1). */
+  persistSeconds: number;
+}
+
+/** The options of `removeLinkedPod`; any other key is refused (rule `unknown-option`). */
+export interface RemoveLinkOptions {
+  /** No effect (as in the Java contract); validated when given: an integer >= -1. */
+  keepSeconds?: number | undefined;
+}
+
+/** The options of `removeLinkedPodWithId`; any other key is refused (rule `unknown-option`). */
+export interface RemoveLinkWithIdOptions extends RemoveLinkOptions {
+  /** Remove the link only when it holds exactly this pod. */
+  podId: number;
+}
+
 /** Where the executor keeps its data. */
 export type BackendKind = 'redis' | 'memory';
 /** `standalone` and `cluster` for Redis, `embedded` for memory. */
@@ -153,29 +176,47 @@ export interface StatefulExecutor {
     services: readonly string[],
   ): Promise<Record<string, string>>;
 
-  /** Links unconditionally; returns the previous pod or -1. persistSeconds: -1 or 1..2^31-1. */
+  /**
+   * Links the uid to `podId` unconditionally; returns the previous pod or -1.
+   * @example
+   * await executor.setLinkedPod('default', 'user123', 'room', { podId: 3, persistSeconds: 300 });
+   * @throws SR_VALIDATION (a missing or unknown option included)
+   */
   setLinkedPod(
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number>;
-  /** Links unless refused by a permanent link to another pod. */
+  /**
+   * Links unless refused by a permanent link to another pod.
+   * @example
+   * const { linked, current } = await executor.trySetLinkedPod('default', 'user123', 'room', {
+   *   podId: 3,
+   *   persistSeconds: -1,
+   * });
+   * @throws SR_VALIDATION
+   */
   trySetLinkedPod(
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<TrySetResult>;
-  /** Links only when no link exists; returns the pod actually linked. */
+  /**
+   * Links only when no link exists; returns the pod actually linked.
+   * @example
+   * const pod = await executor.setLinkedPodIfAbsent('default', 'user123', 'room', {
+   *   podId: 3,
+   *   persistSeconds: 300,
+   * });
+   * @throws SR_VALIDATION
+   */
   setLinkedPodIfAbsent(
     namespace: string,
     uid: string,
     service: string,
-    podId: number,
-    persistSeconds: number,
+    options: LinkWriteOptions,
   ): Promise<number>;
   /** The linked pod (temporary or permanent) or -1. @throws SR_CORRUPT_VALUE on a non-integer value */
   getLinkedPod(namespace: string, uid: string, service: string): Promise<number>;
@@ -187,20 +228,30 @@ export interface StatefulExecutor {
     uids: readonly string[],
     service: string,
   ): Promise<Record<number, string[]>>;
-  /** Deletes the link (keepSeconds has no effect, as in the Java contract); true if it existed. */
+  /**
+   * Deletes the link; true if it existed. The options are optional: `keepSeconds` has no
+   * effect (as in the Java contract) and is only validated when given.
+   * @example
+   * await executor.removeLinkedPod('default', 'user123', 'room');
+   * @throws SR_VALIDATION
+   */
   removeLinkedPod(
     namespace: string,
     uid: string,
     service: string,
-    keepSeconds: number,
+    options?: RemoveLinkOptions,
   ): Promise<boolean>;
-  /** Deletes the link only when it holds exactly `podId`; true if removed. */
+  /**
+   * Deletes the link only when it holds exactly `podId`; true if removed.
+   * @example
+   * await executor.removeLinkedPodWithId('default', 'user123', 'room', { podId: 3 });
+   * @throws SR_VALIDATION
+   */
   removeLinkedPodWithId(
     namespace: string,
     uid: string,
     service: string,
-    keepSeconds: number,
-    podId: number,
+    options: RemoveLinkWithIdOptions,
   ): Promise<boolean>;
   /** Service -> pod of the uid's permanent links. */
   getLinkService(namespace: string, uid: string): Promise<Record<string, number>>;

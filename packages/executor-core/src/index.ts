@@ -31,6 +31,9 @@ export type {
   StatefulExecutor,
   OperationName,
   TrySetResult,
+  LinkWriteOptions,
+  RemoveLinkOptions,
+  RemoveLinkWithIdOptions,
   BackendKind,
   Topology,
   ScriptTransport,
@@ -94,9 +97,18 @@ export {
   linkIndexKey,
   linkKey,
   namespaceKeyPattern,
+  linkKeyPattern,
 } from './keys.js';
 export { checkNamespace, MAX_ID_BYTES, MAX_PERSIST_SECONDS } from './validation.js';
 export { hasNamespaceMaintenance } from './namespace-keys.js';
 export type { NamespaceKeysMaintenance } from './namespace-keys.js';
 export { redisDeleteNamespaceKeys } from './redis/namespace-keys.js';
+export { hasLinkScan, DEFAULT_LINK_SCAN_COUNT, MAX_LINK_SCAN_COUNT } from './link-scan.js';
+export type {
+  LinkScanMaintenance,
+  LinkScanOptions,
+  LinkScanPage,
+  ScannedLink,
+} from './link-scan.js';
+export { redisScanLinks } from './redis/link-scan.js';
 export { OPERATION_CHECKS } from './operation-checks.js';

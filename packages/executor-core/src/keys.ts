@@ -41,5 +41,27 @@ export function cachedKeyPrefixes(namespace: string, links = false): string[] {
  * matches another namespace's keys.
  */
 export function namespaceKeyPattern(namespace: string): string {
-  return `sf:{${namespace.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`;
+  return `sf:{${escapeGlob(namespace)}:*`;
+}
+
+/** `sf:{<ns>:lk:`: the start of every link key and link index of a namespace. */
+export function linkKeyPrefix(namespace: string): string {
+  return `sf:{${namespace}:lk:`;
+}
+
+/**
+ * A `SCAN MATCH` pattern for the link keys of a namespace (`sf:{<ns>:lk:*}<svc>`, or
+ * `sf:{<ns>:lk:*}?*` for every service: at least one character after the brace, so the link
+ * indexes `sf:{<ns>:lk:<uid>}` are not matched). Glob characters of the namespace and service
+ * are escaped. `*` also matches braces, so a match is checked again when its key is parsed.
+ */
+export function linkKeyPattern(namespace: string, service?: string): string {
+  const tail = service === undefined ? '?*' : escapeGlob(service);
+  return `sf:{${escapeGlob(namespace)}:lk:*}${tail}`;
+}
+
+// Redis glob-style patterns (SCAN MATCH) treat `*`, `?`, `[`, `]` and `\` specially; a
+// backslash makes the next character literal.
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

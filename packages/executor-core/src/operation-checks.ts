@@ -11,7 +11,9 @@ import {
   checkKeepSeconds,
   checkNamespace,
   checkPersistSeconds,
+  checkOptions,
   checkPodId,
+  checkRequired,
   checkState,
   checkWorkloadState,
 } from './validation.js';
@@ -22,16 +24,23 @@ function link(namespace: unknown, uid: unknown, service: unknown): void {
   checkId(service, 'service');
 }
 
-function linkWrite(
-  namespace: unknown,
-  uid: unknown,
-  service: unknown,
-  podId: unknown,
-  persistSeconds: unknown,
-): void {
+const LINK_WRITE_OPTIONS = ['podId', 'persistSeconds'] as const;
+const REMOVE_OPTIONS = ['keepSeconds'] as const;
+const REMOVE_WITH_ID_OPTIONS = ['podId', 'keepSeconds'] as const;
+
+function linkWrite(namespace: unknown, uid: unknown, service: unknown, options: unknown): void {
   link(namespace, uid, service);
+  checkOptions(options, LINK_WRITE_OPTIONS);
+  const { podId, persistSeconds } = options;
+  checkRequired(podId, 'podId');
   checkPodId(podId);
+  checkRequired(persistSeconds, 'persistSeconds');
   checkPersistSeconds(persistSeconds);
+}
+
+// keepSeconds has no effect (contract): optional, and validated as before when given.
+function optionalKeepSeconds(value: unknown): void {
+  if (value !== undefined) checkKeepSeconds(value);
 }
 
 function stateOf(namespace: unknown, service: unknown): void {
@@ -40,10 +49,13 @@ function stateOf(namespace: unknown, service: unknown): void {
 }
 
 /**
- * The argument checks of each operation, taking the arguments in the operation's order.
+ * The argument checks of each operation, taking the arguments in the operation's order
+ * (the options object of a link write or remove included: a plain object, required values
+ * present, no unknown key).
  * @throws SR_VALIDATION naming the field and the rule
  * @example
- * OPERATION_CHECKS.setLinkedPod('ns', 'user-1', 'room', 3, -1); // passes
+ * OPERATION_CHECKS.setLinkedPod('ns', 'user-1', 'room', { podId: 3, persistSeconds: -1 }); // passes
+ * OPERATION_CHECKS.setLinkedPod('ns', 'user-1', 'room', 3, -1); // throws: options, type
  * OPERATION_CHECKS.getLinkedPod('a:b', 'user-1', 'room'); // throws: namespace, forbidden-character
  */
 export const OPERATION_CHECKS: {
@@ -74,20 +86,19 @@ export const OPERATION_CHECKS: {
     checkIdList(uids, 'uids');
     checkId(service, 'service');
   },
-  removeLinkedPod(namespace: unknown, uid: unknown, service: unknown, keepSeconds: unknown) {
+  removeLinkedPod(namespace: unknown, uid: unknown, service: unknown, options?: unknown) {
     link(namespace, uid, service);
-    checkKeepSeconds(keepSeconds);
+    if (options === undefined) return;
+    checkOptions(options, REMOVE_OPTIONS);
+    optionalKeepSeconds(options.keepSeconds);
   },
-  removeLinkedPodWithId(
-    namespace: unknown,
-    uid: unknown,
-    service: unknown,
-    keepSeconds: unknown,
-    podId: unknown,
-  ) {
+  removeLinkedPodWithId(namespace: unknown, uid: unknown, service: unknown, options: unknown) {
     link(namespace, uid, service);
-    checkKeepSeconds(keepSeconds);
+    checkOptions(options, REMOVE_WITH_ID_OPTIONS);
+    const { podId } = options;
+    checkRequired(podId, 'podId');
     checkPodId(podId);
+    optionalKeepSeconds(options.keepSeconds);
   },
   getLinkService(namespace: unknown, uid: unknown) {
     checkNamespace(namespace);

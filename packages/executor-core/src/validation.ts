@@ -111,6 +111,41 @@ export function checkPersistSeconds(value: unknown): asserts value is number {
   }
 }
 
+/**
+ * An options argument: a plain object (an object literal or a null-prototype object, not an
+ * array, a class instance or a primitive) whose keys are all among `known`. A misspelt key
+ * (`persistSecond`) is refused rather than ignored. Inherited enumerable keys count too.
+ * @throws SR_VALIDATION field `options` rule `type`, or field `<key>` rule `unknown-option`
+ */
+export function checkOptions(
+  value: unknown,
+  known: readonly string[],
+): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) {
+    throw new ValidationError('options', 'type', 'must be a plain object');
+  }
+  // A plain object's prototype is a root prototype (Object.prototype of any realm) or null.
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+    throw new ValidationError('options', 'type', 'must be a plain object');
+  }
+  // for-in instead of Object.keys: no array per call on the link writes, a hot path.
+  for (const key in value) {
+    if (!known.includes(key)) {
+      throw new ValidationError(
+        key,
+        'unknown-option',
+        `is not an option here (the options are ${known.join(', ')})`,
+      );
+    }
+  }
+}
+
+/** A required option: present and not undefined. @throws SR_VALIDATION rule `required` */
+export function checkRequired(value: unknown, field: string): void {
+  if (value === undefined) throw new ValidationError(field, 'required', 'is required');
+}
+
 /** keepSeconds: an integer >= -1 (it has no effect, as in the Java contract). @throws SR_VALIDATION */
 export function checkKeepSeconds(value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {

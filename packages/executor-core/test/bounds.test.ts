@@ -45,7 +45,7 @@ describe('issue 11 finding 3: the command timeout holds for every call in flight
       cleanup.push(() => executor.close());
       await executor.loadScripts();
       const ns = uniqueNamespace('bounds');
-      await executor.setLinkedPod(ns, 'u1', 'room', 3, -1);
+      await executor.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 });
       const admin = client();
       await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
       cleanup.push(() => admin.call('CLIENT', 'UNPAUSE'));
@@ -55,7 +55,9 @@ describe('issue 11 finding 3: the command timeout holds for every call in flight
       for (let wave = 0; wave < 12; wave++) {
         outcomes.push(
           timed('getLinkedPod', () => executor.getLinkedPod(ns, 'u1', 'room')),
-          timed('setLinkedPod', () => executor.setLinkedPod(ns, 'u2', 'room', 1, 100)),
+          timed('setLinkedPod', () =>
+            executor.setLinkedPod(ns, 'u2', 'room', { podId: 1, persistSeconds: 100 }),
+          ),
           timed('setWorkloadState', () => executor.setWorkloadState(ns, 'room', 'w')),
           timed('getServiceState', () => executor.getServiceState(ns, 'room')),
           timed('getWorkloadStateBatch', () => executor.getWorkloadStateBatch(ns, ['a', 'b'])),

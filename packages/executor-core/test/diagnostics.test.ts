@@ -76,14 +76,14 @@ async function everyOperation(ex: StatefulExecutor): Promise<void> {
   await ex.setWorkloadState(NS, SVC, STATE);
   await ex.getWorkloadState(NS, SVC);
   await ex.getWorkloadStateBatch(NS, [SVC, `${SVC}-2`, `${SVC}-3`]);
-  await ex.setLinkedPod(NS, UID, SVC, POD, -1);
-  await ex.trySetLinkedPod(NS, UID, SVC, POD + 1, -1);
-  await ex.setLinkedPodIfAbsent(NS, UID, SVC, POD, 300);
+  await ex.setLinkedPod(NS, UID, SVC, { podId: POD, persistSeconds: -1 });
+  await ex.trySetLinkedPod(NS, UID, SVC, { podId: POD + 1, persistSeconds: -1 });
+  await ex.setLinkedPodIfAbsent(NS, UID, SVC, { podId: POD, persistSeconds: 300 });
   await ex.getLinkedPod(NS, UID, SVC);
   await ex.getLinkedPodIfPersist(NS, UID, SVC);
   await ex.batchGetLinkedPod(NS, [UID, `${UID}-2`], SVC);
-  await ex.removeLinkedPod(NS, UID, SVC, -1);
-  await ex.removeLinkedPodWithId(NS, UID, SVC, -1, POD);
+  await ex.removeLinkedPod(NS, UID, SVC);
+  await ex.removeLinkedPodWithId(NS, UID, SVC, { podId: POD });
   await ex.getLinkService(NS, UID);
 }
 
@@ -220,7 +220,7 @@ describe('point events on a Redis of its own', () => {
       expect(executor.stats().scriptsLoaded).toBe(6);
 
       await client.script('FLUSH');
-      await executor.setLinkedPod(NS, UID, SVC, POD, 300);
+      await executor.setLinkedPod(NS, UID, SVC, { podId: POD, persistSeconds: 300 });
       expect(noscripts.seen).toEqual([
         {
           executor: 'events',
@@ -230,7 +230,7 @@ describe('point events on a Redis of its own', () => {
       ]);
       expect(executor.stats().noscriptReloads).toBe(1);
       // The EVAL that answered NOSCRIPT cached the script again.
-      await executor.setLinkedPod(NS, UID, SVC, POD, 300);
+      await executor.setLinkedPod(NS, UID, SVC, { podId: POD, persistSeconds: 300 });
       expect(noscripts.seen).toHaveLength(1);
 
       await executor.close();

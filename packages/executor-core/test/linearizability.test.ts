@@ -62,19 +62,25 @@ function invoke(
 ): Promise<LinkOutput> {
   switch (op.kind) {
     case 'setLinkedPod':
-      return executor.setLinkedPod(ns, uid, SERVICE, op.pod, op.persist);
+      return executor.setLinkedPod(ns, uid, SERVICE, { podId: op.pod, persistSeconds: op.persist });
     case 'trySetLinkedPod':
-      return executor.trySetLinkedPod(ns, uid, SERVICE, op.pod, op.persist);
+      return executor.trySetLinkedPod(ns, uid, SERVICE, {
+        podId: op.pod,
+        persistSeconds: op.persist,
+      });
     case 'setLinkedPodIfAbsent':
-      return executor.setLinkedPodIfAbsent(ns, uid, SERVICE, op.pod, op.persist);
+      return executor.setLinkedPodIfAbsent(ns, uid, SERVICE, {
+        podId: op.pod,
+        persistSeconds: op.persist,
+      });
     case 'getLinkedPod':
       return executor.getLinkedPod(ns, uid, SERVICE);
     case 'getLinkedPodIfPersist':
       return executor.getLinkedPodIfPersist(ns, uid, SERVICE);
     case 'removeLinkedPod':
-      return executor.removeLinkedPod(ns, uid, SERVICE, 30);
+      return executor.removeLinkedPod(ns, uid, SERVICE, { keepSeconds: 30 });
     case 'removeLinkedPodWithId':
-      return executor.removeLinkedPodWithId(ns, uid, SERVICE, -1, op.pod);
+      return executor.removeLinkedPodWithId(ns, uid, SERVICE, { podId: op.pod });
   }
 }
 

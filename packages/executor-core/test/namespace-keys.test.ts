@@ -20,7 +20,8 @@ afterAll(() => {
 async function fill(executor: StatefulExecutor, ns: string, uids: number): Promise<void> {
   await executor.setServiceState(ns, 'svc', 0, '{}');
   await executor.setWorkloadState(ns, 'svc', '{}');
-  for (let i = 0; i < uids; i += 1) await executor.setLinkedPod(ns, `u-${i}`, 'svc', 1, -1);
+  for (let i = 0; i < uids; i += 1)
+    await executor.setLinkedPod(ns, `u-${i}`, 'svc', { podId: 1, persistSeconds: -1 });
 }
 
 const backends = [

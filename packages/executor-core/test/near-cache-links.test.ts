@@ -53,8 +53,8 @@ describe('links in the near cache', () => {
     const ns = uniqueNamespace('nl');
     const admin = own.client();
     const executor = await cachedExecutor();
-    await executor.setLinkedPod(ns, 'perm', 'room', 3, -1);
-    await executor.setLinkedPod(ns, 'temp', 'room', 4, 300);
+    await executor.setLinkedPod(ns, 'perm', 'room', { podId: 3, persistSeconds: -1 });
+    await executor.setLinkedPod(ns, 'temp', 'room', { podId: 4, persistSeconds: 300 });
     // First reads: misses (GET and PTTL of each).
     expect(await executor.getLinkedPod(ns, 'perm', 'room')).toBe(3);
     expect(await executor.getLinkedPod(ns, 'temp', 'room')).toBe(4);
@@ -67,8 +67,12 @@ describe('links in the near cache', () => {
       expect(await executor.getLinkedPodIfPersist(ns, 'temp', 'room')).toBe(-1);
       expect(await executor.getLinkedPod(ns, 'none', 'room')).toBe(-1);
       // The script would reply the existing pod and change nothing (TTL not refreshed).
-      expect(await executor.setLinkedPodIfAbsent(ns, 'temp', 'room', 9, 300)).toBe(4);
-      expect(await executor.setLinkedPodIfAbsent(ns, 'perm', 'room', 9, -1)).toBe(3);
+      expect(
+        await executor.setLinkedPodIfAbsent(ns, 'temp', 'room', { podId: 9, persistSeconds: 300 }),
+      ).toBe(4);
+      expect(
+        await executor.setLinkedPodIfAbsent(ns, 'perm', 'room', { podId: 9, persistSeconds: -1 }),
+      ).toBe(3);
     }
     // Only INFO itself ran in between.
     expect(await linkCommandCalls(admin)).toBe(calls);
@@ -76,7 +80,9 @@ describe('links in the near cache', () => {
     expect(await admin.pttl(linkKey(ns, 'temp', 'room'))).toBeGreaterThan(290_000);
 
     // An absent link: setLinkedPodIfAbsent goes to Redis, links, and the next read sees it.
-    expect(await executor.setLinkedPodIfAbsent(ns, 'none', 'room', 7, 300)).toBe(7);
+    expect(
+      await executor.setLinkedPodIfAbsent(ns, 'none', 'room', { podId: 7, persistSeconds: 300 }),
+    ).toBe(7);
     expect(await executor.getLinkedPod(ns, 'none', 'room')).toBe(7);
     expect(await admin.get(linkKey(ns, 'none', 'room'))).toBe('7');
   });
@@ -85,28 +91,34 @@ describe('links in the near cache', () => {
     const ns = uniqueNamespace('nl');
     const executor = await cachedExecutor();
     const read = () => executor.getLinkedPod(ns, 'u', 'room');
-    await executor.setLinkedPod(ns, 'u', 'room', 1, 300);
+    await executor.setLinkedPod(ns, 'u', 'room', { podId: 1, persistSeconds: 300 });
     expect(await read()).toBe(1);
     expect(await read()).toBe(1); // cached
-    await executor.setLinkedPod(ns, 'u', 'room', 2, -1);
+    await executor.setLinkedPod(ns, 'u', 'room', { podId: 2, persistSeconds: -1 });
     expect(await read()).toBe(2);
     expect(await executor.getLinkedPodIfPersist(ns, 'u', 'room')).toBe(2);
     // Refused (permanent, another pod): nothing changes, the link still reads 2.
-    expect((await executor.trySetLinkedPod(ns, 'u', 'room', 5, -1)).linked).toBe(false);
+    expect(
+      (await executor.trySetLinkedPod(ns, 'u', 'room', { podId: 5, persistSeconds: -1 })).linked,
+    ).toBe(false);
     expect(await read()).toBe(2);
-    await executor.setLinkedPod(ns, 'u', 'room', 3, 300);
+    await executor.setLinkedPod(ns, 'u', 'room', { podId: 3, persistSeconds: 300 });
     expect(await executor.getLinkedPodIfPersist(ns, 'u', 'room')).toBe(-1);
-    expect((await executor.trySetLinkedPod(ns, 'u', 'room', 5, -1)).linked).toBe(true);
+    expect(
+      (await executor.trySetLinkedPod(ns, 'u', 'room', { podId: 5, persistSeconds: -1 })).linked,
+    ).toBe(true);
     expect(await read()).toBe(5);
-    expect(await executor.removeLinkedPodWithId(ns, 'u', 'room', 0, 4)).toBe(false);
+    expect(await executor.removeLinkedPodWithId(ns, 'u', 'room', { podId: 4 })).toBe(false);
     expect(await read()).toBe(5);
-    expect(await executor.removeLinkedPodWithId(ns, 'u', 'room', 0, 5)).toBe(true);
+    expect(await executor.removeLinkedPodWithId(ns, 'u', 'room', { podId: 5 })).toBe(true);
     expect(await read()).toBe(-1);
-    await executor.setLinkedPod(ns, 'u', 'room', 6, -1);
+    await executor.setLinkedPod(ns, 'u', 'room', { podId: 6, persistSeconds: -1 });
     expect(await read()).toBe(6);
-    expect(await executor.removeLinkedPod(ns, 'u', 'room', 0)).toBe(true);
+    expect(await executor.removeLinkedPod(ns, 'u', 'room')).toBe(true);
     expect(await read()).toBe(-1);
-    expect(await executor.setLinkedPodIfAbsent(ns, 'u', 'room', 8, -1)).toBe(8);
+    expect(
+      await executor.setLinkedPodIfAbsent(ns, 'u', 'room', { podId: 8, persistSeconds: -1 }),
+    ).toBe(8);
     expect(await read()).toBe(8);
   });
 
@@ -131,9 +143,16 @@ describe('links in the near cache', () => {
     seen.push(await untilSeen(persistent, 2));
     await admin.del(key);
     seen.push(await untilSeen(read, -1));
-    expect(await executor.setLinkedPodIfAbsent(ns, 'u', 'room', 4, -1)).toBe(4);
+    expect(
+      await executor.setLinkedPodIfAbsent(ns, 'u', 'room', { podId: 4, persistSeconds: -1 }),
+    ).toBe(4);
     await admin.set(key, '5');
-    seen.push(await untilSeen(() => executor.setLinkedPodIfAbsent(ns, 'u', 'room', 9, -1), 5));
+    seen.push(
+      await untilSeen(
+        () => executor.setLinkedPodIfAbsent(ns, 'u', 'room', { podId: 9, persistSeconds: -1 }),
+        5,
+      ),
+    );
     console.log(`raw link writes seen after ${seen.map((ms) => ms.toFixed(1)).join(', ')} ms`);
   });
 
@@ -168,9 +187,12 @@ describe('links in the near cache', () => {
       expect(violations).toEqual([]);
       expect(hits).toBeGreaterThan(5); // it was served from the cache until then
       // setLinkedPodIfAbsent on the expired link links anew.
-      expect(await executor.setLinkedPodIfAbsent(ns, 'u', 'room', 10 + round, 300)).toBe(
-        10 + round,
-      );
+      expect(
+        await executor.setLinkedPodIfAbsent(ns, 'u', 'room', {
+          podId: 10 + round,
+          persistSeconds: 300,
+        }),
+      ).toBe(10 + round);
       await admin.del(key);
     }
   });
@@ -182,7 +204,7 @@ describe('links in the near cache', () => {
     const executor = createRedisExecutor({ redis: data, name: 'near-no-links' });
     own.after(() => executor.close());
     await executor.enableNearCache({ links: false });
-    await executor.setLinkedPod(ns, 'u', 'room', 3, -1);
+    await executor.setLinkedPod(ns, 'u', 'room', { podId: 3, persistSeconds: -1 });
     await executor.getServiceState(ns, 'room'); // registers the namespace
     const calls = await linkCommandCalls(admin);
     for (let i = 0; i < 5; i++) expect(await executor.getLinkedPod(ns, 'u', 'room')).toBe(3);
@@ -221,8 +243,10 @@ describe('links in the near cache', () => {
     // version is permanent (getLinkedPodIfPersist answers it, setLinkedPodIfAbsent returns it).
     const writers = [
       (uid: string, v: number) => raw.set(linkKey(ns, uid, 'room'), String(v)),
-      (uid: string, v: number) => other.setLinkedPod(ns, uid, 'room', v, -1),
-      (uid: string, v: number) => executor.setLinkedPod(ns, uid, 'room', v, -1),
+      (uid: string, v: number) =>
+        other.setLinkedPod(ns, uid, 'room', { podId: v, persistSeconds: -1 }),
+      (uid: string, v: number) =>
+        executor.setLinkedPod(ns, uid, 'room', { podId: v, persistSeconds: -1 }),
     ];
     const writerLoop = async (index: number) => {
       const mine = uids.filter((_, i) => i % writers.length === index);
@@ -237,7 +261,8 @@ describe('links in the near cache', () => {
     const readers = [
       (uid: string) => executor.getLinkedPod(ns, uid, 'room'),
       (uid: string) => executor.getLinkedPodIfPersist(ns, uid, 'room'),
-      (uid: string) => executor.setLinkedPodIfAbsent(ns, uid, 'room', 999_999, -1),
+      (uid: string) =>
+        executor.setLinkedPodIfAbsent(ns, uid, 'room', { podId: 999_999, persistSeconds: -1 }),
     ];
     const readerLoop = async () => {
       while (performance.now() < until) {
@@ -291,7 +316,10 @@ describe('links in the near cache', () => {
           const pod =
             random() < 0.5
               ? await executor.getLinkedPod(ns, uid, 'room')
-              : await executor.setLinkedPodIfAbsent(ns, uid, 'room', 0, 1);
+              : await executor.setLinkedPodIfAbsent(ns, uid, 'room', {
+                  podId: 0,
+                  persistSeconds: 1,
+                });
           reads++;
           // A setLinkedPodIfAbsent after the expiry links pod 0 for 1 s: that answer is right.
           if (started >= expiries.get(uid)! && pod > 0) {

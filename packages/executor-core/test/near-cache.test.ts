@@ -115,7 +115,8 @@ test('broadcast tracking: Redis keeps prefixes of the namespaces read, not keys'
   const trackedKeys = async () =>
     Number(/tracking_total_keys:(\d+)/.exec((await admin.info('stats')) as string)![1]);
   const before = await trackedKeys();
-  for (let i = 0; i < 20; i++) await executor.setLinkedPodIfAbsent(ns, `u${i}`, 'room', 1, 300);
+  for (let i = 0; i < 20; i++)
+    await executor.setLinkedPodIfAbsent(ns, `u${i}`, 'room', { podId: 1, persistSeconds: 300 });
   for (let i = 0; i < 20; i++) await executor.getLinkedPod(ns, `u${i}`, 'room');
   for (let i = 0; i < 20; i++) await executor.getServiceState(ns, `room${i}`);
   expect(await trackedKeys()).toBeLessThanOrEqual(before);

@@ -43,7 +43,9 @@ describe.each(VARIANTS)(
         const ns = freshNamespace();
         const ex = h.executor;
         const results = await Promise.all(
-          pods.map((pod) => ex.setLinkedPodIfAbsent(ns, 'u1', SVC, pod, persist)),
+          pods.map((pod) =>
+            ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: pod, persistSeconds: persist }),
+          ),
         );
         const winner = results[0]!;
         expect(pods).toContain(winner);
@@ -58,9 +60,11 @@ describe.each(VARIANTS)(
       async (persist) => {
         const ns = freshNamespace();
         const ex = h.executor;
-        await ex.setLinkedPod(ns, 'u1', SVC, 1000, -1);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1000, persistSeconds: -1 });
         const results = await Promise.all(
-          pods.map((pod) => ex.trySetLinkedPod(ns, 'u1', SVC, pod, persist)),
+          pods.map((pod) =>
+            ex.trySetLinkedPod(ns, 'u1', SVC, { podId: pod, persistSeconds: persist }),
+          ),
         );
         for (const result of results) {
           expect(result).toEqual({ linked: false, current: 1000, previous: -1 });
@@ -73,10 +77,10 @@ describe.each(VARIANTS)(
     test('trySetLinkedPod over a permanent link, some callers asking for the linked pod', async () => {
       const ns = freshNamespace();
       const ex = h.executor;
-      await ex.setLinkedPod(ns, 'u1', SVC, 7, -1);
+      await ex.setLinkedPod(ns, 'u1', SVC, { podId: 7, persistSeconds: -1 });
       const asked = pods.map((pod) => (pod % 10 === 0 ? 7 : pod + 1000));
       const results = await Promise.all(
-        asked.map((pod) => ex.trySetLinkedPod(ns, 'u1', SVC, pod, -1)),
+        asked.map((pod) => ex.trySetLinkedPod(ns, 'u1', SVC, { podId: pod, persistSeconds: -1 })),
       );
       results.forEach((result, i) => {
         expect(result).toEqual(
@@ -92,7 +96,7 @@ describe.each(VARIANTS)(
       const ns = freshNamespace();
       const ex = h.executor;
       const results = await Promise.all(
-        pods.map((pod) => ex.trySetLinkedPod(ns, 'u1', SVC, pod, -1)),
+        pods.map((pod) => ex.trySetLinkedPod(ns, 'u1', SVC, { podId: pod, persistSeconds: -1 })),
       );
       const winners = results.filter((result) => result.linked);
       expect(winners).toHaveLength(1);
@@ -112,8 +116,12 @@ describe.each(VARIANTS)(
         const ex = h.executor;
         const previous = await Promise.all(
           pods.map(async (pod) => {
-            if (operation === 'setLinkedPod') return ex.setLinkedPod(ns, 'u1', SVC, pod, 60);
-            const result = await ex.trySetLinkedPod(ns, 'u1', SVC, pod, 60);
+            if (operation === 'setLinkedPod')
+              return ex.setLinkedPod(ns, 'u1', SVC, { podId: pod, persistSeconds: 60 });
+            const result = await ex.trySetLinkedPod(ns, 'u1', SVC, {
+              podId: pod,
+              persistSeconds: 60,
+            });
             expect(result.linked).toBe(true);
             expect(result.current).toBe(pod);
             return result.previous;

@@ -58,14 +58,15 @@ function callOf(ex: RedisExecutor, ns: string): Record<OperationName, () => Prom
     setWorkloadState: () => ex.setWorkloadState(ns, 'room', 'w'),
     getWorkloadState: () => ex.getWorkloadState(ns, 'room'),
     getWorkloadStateBatch: () => ex.getWorkloadStateBatch(ns, ['room', 'chat']),
-    setLinkedPod: () => ex.setLinkedPod(ns, 'u1', 'room', 3, -1),
-    trySetLinkedPod: () => ex.trySetLinkedPod(ns, 'u1', 'room', 3, -1),
-    setLinkedPodIfAbsent: () => ex.setLinkedPodIfAbsent(ns, 'u2', 'room', 4, 60),
+    setLinkedPod: () => ex.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 }),
+    trySetLinkedPod: () => ex.trySetLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 }),
+    setLinkedPodIfAbsent: () =>
+      ex.setLinkedPodIfAbsent(ns, 'u2', 'room', { podId: 4, persistSeconds: 60 }),
     getLinkedPod: () => ex.getLinkedPod(ns, 'u1', 'room'),
     getLinkedPodIfPersist: () => ex.getLinkedPodIfPersist(ns, 'u1', 'room'),
     batchGetLinkedPod: () => ex.batchGetLinkedPod(ns, ['u1', 'u2'], 'room'),
-    removeLinkedPod: () => ex.removeLinkedPod(ns, 'u9', 'room', 0),
-    removeLinkedPodWithId: () => ex.removeLinkedPodWithId(ns, 'u9', 'room', 0, 7),
+    removeLinkedPod: () => ex.removeLinkedPod(ns, 'u9', 'room'),
+    removeLinkedPodWithId: () => ex.removeLinkedPodWithId(ns, 'u9', 'room', { podId: 7 }),
     getLinkService: () => ex.getLinkService(ns, 'u1'),
   };
 }
@@ -107,7 +108,7 @@ describe('issue 11 finding 4: Redis refusing the credentials is SR_REDIS_AUTH, n
     const ex = executor(raw);
     await ex.loadScripts();
     const ns = uniqueNamespace('auth');
-    expect(await ex.setLinkedPod(ns, 'u1', 'room', 3, -1)).toBe(-1);
+    expect(await ex.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 })).toBe(-1);
 
     const admin = await rotatePassword(redis, undefined, 'newpass');
     await untilDisconnected(raw);
@@ -115,7 +116,9 @@ describe('issue 11 finding 4: Redis refusing the credentials is SR_REDIS_AUTH, n
     const expected = Object.fromEntries(OPERATIONS.map((name) => [name, 'SR_REDIS_AUTH NOAUTH']));
     expect(await failures(calls)).toEqual(expected);
 
-    const error = await ex.setLinkedPod(ns, 'u1', 'room', 5, -1).catch((e: unknown) => e);
+    const error = await ex
+      .setLinkedPod(ns, 'u1', 'room', { podId: 5, persistSeconds: -1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect(error).toMatchObject({ code: 'SR_REDIS_AUTH', reply: 'NOAUTH' });
     expect(errorTypeOf(error)).toBe('connection');
@@ -146,7 +149,7 @@ describe('issue 11 finding 4: Redis refusing the credentials is SR_REDIS_AUTH, n
       const ex = executor(raw, transport);
       await ex.loadScripts();
       const ns = uniqueNamespace('auth');
-      await ex.setLinkedPod(ns, 'u1', 'room', 3, -1);
+      await ex.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 });
 
       await rotatePassword(redis, 'oldpass', 'newpass');
       await untilDisconnected(raw);
@@ -186,7 +189,9 @@ describe('issue 11 finding 4: Redis refusing the credentials is SR_REDIS_AUTH, n
 
     const noScripts = executor(client(redis.port, { username: 'noscripts', password: 'pw' }));
     expect(await noScripts.getLinkedPod(ns, 'u1', 'room')).toBe(-1);
-    const script = await noScripts.setLinkedPod(ns, 'u1', 'room', 3, -1).catch((e: unknown) => e);
+    const script = await noScripts
+      .setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 })
+      .catch((e: unknown) => e);
     expect(script).toMatchObject({ code: 'SR_REDIS_AUTH', reply: 'NOPERM' });
     expect(script).toBeInstanceOf(AuthError);
 
@@ -216,7 +221,7 @@ describe('issue 11 finding 4: Redis refusing the credentials is SR_REDIS_AUTH, n
     cleanups.push(async () => raw.disconnect());
     const ex = executor(raw);
     const ns = uniqueNamespace('auth');
-    await ex.setLinkedPod(ns, 'u1', 'room', 3, -1);
+    await ex.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 });
     await rotatePassword(redis, 'oldpass', 'newpass');
     await refused; // the first reconnect was refused
     const timings: number[] = [];

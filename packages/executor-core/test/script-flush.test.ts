@@ -43,15 +43,17 @@ function plan(): Step[][] {
       const persist = random(3) === 0 ? 300 : -1;
       switch (random(10)) {
         case 0:
-          return (ex, ns) => ex.setLinkedPod(ns, uid, svc, pod, persist);
+          return (ex, ns) => ex.setLinkedPod(ns, uid, svc, { podId: pod, persistSeconds: persist });
         case 1:
-          return (ex, ns) => ex.trySetLinkedPod(ns, uid, svc, pod, persist);
+          return (ex, ns) =>
+            ex.trySetLinkedPod(ns, uid, svc, { podId: pod, persistSeconds: persist });
         case 2:
-          return (ex, ns) => ex.setLinkedPodIfAbsent(ns, uid, svc, pod, persist);
+          return (ex, ns) =>
+            ex.setLinkedPodIfAbsent(ns, uid, svc, { podId: pod, persistSeconds: persist });
         case 3:
-          return (ex, ns) => ex.removeLinkedPod(ns, uid, svc, random(3) - 1);
+          return (ex, ns) => ex.removeLinkedPod(ns, uid, svc, { keepSeconds: random(3) - 1 });
         case 4:
-          return (ex, ns) => ex.removeLinkedPodWithId(ns, uid, svc, -1, pod);
+          return (ex, ns) => ex.removeLinkedPodWithId(ns, uid, svc, { podId: pod });
         case 5:
           return (ex, ns) => ex.getLinkedPodIfPersist(ns, uid, svc);
         case 6:
@@ -61,7 +63,7 @@ function plan(): Step[][] {
         case 8:
           return (ex, ns) => ex.batchGetLinkedPod(ns, [`w${w}-u0`, `w${w}-u1`, `w${w}-u2`], svc);
         default:
-          return (ex, ns) => ex.trySetLinkedPod(ns, uid, svc, pod, -1);
+          return (ex, ns) => ex.trySetLinkedPod(ns, uid, svc, { podId: pod, persistSeconds: -1 });
       }
     }),
   );
@@ -184,7 +186,9 @@ describe.each(['standalone', 'cluster'] as const)('SCRIPT FLUSH mid-run on %s', 
     })();
     const calls = Array.from({ length: 64 }, async (_, i) => {
       for (let round = 0; round < 20; round++) {
-        expect(await executor.setLinkedPod(ns, `u${i}`, 'room', round, -1)).toBe(round - 1);
+        expect(
+          await executor.setLinkedPod(ns, `u${i}`, 'room', { podId: round, persistSeconds: -1 }),
+        ).toBe(round - 1);
       }
     });
     await Promise.all(calls);

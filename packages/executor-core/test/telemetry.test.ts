@@ -45,7 +45,7 @@ async function traffic(
     await count('setServiceState', () => executor.setServiceState(ns, 'room', i % 4, `s${i}`));
     await count('getServiceState', () => executor.getServiceState(ns, 'room'));
     await count('setLinkedPodIfAbsent', () =>
-      executor.setLinkedPodIfAbsent(ns, `u${i % 7}`, 'room', i % 3, 300),
+      executor.setLinkedPodIfAbsent(ns, `u${i % 7}`, 'room', { podId: i % 3, persistSeconds: 300 }),
     );
     await count('getLinkedPod', () => executor.getLinkedPod(ns, `u${i % 9}`, 'room'));
   }
@@ -57,7 +57,9 @@ async function traffic(
   );
   // Failures: validation errors (bad pod, braces in an id).
   for (let i = 0; i < 5; i++) {
-    await count('setLinkedPod', () => executor.setLinkedPod(ns, 'u1', 'room', -1, -1));
+    await count('setLinkedPod', () =>
+      executor.setLinkedPod(ns, 'u1', 'room', { podId: -1, persistSeconds: -1 }),
+    );
     await count('getLinkedPod', () => executor.getLinkedPod(ns, 'a}b', 'room'));
   }
   return made;

@@ -39,16 +39,45 @@ const SIGNATURES: Record<string, Kind[]> = {
   setWorkloadState: ['namespace', 'service', 'workloadState'],
   getWorkloadState: ['namespace', 'service'],
   getWorkloadStateBatch: ['namespace', 'services'],
-  setLinkedPod: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
-  trySetLinkedPod: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
-  setLinkedPodIfAbsent: ['namespace', 'uid', 'service', 'podId', 'persistSeconds'],
+  setLinkedPod: ['namespace', 'uid', 'service'],
+  trySetLinkedPod: ['namespace', 'uid', 'service'],
+  setLinkedPodIfAbsent: ['namespace', 'uid', 'service'],
   getLinkedPod: ['namespace', 'uid', 'service'],
   getLinkedPodIfPersist: ['namespace', 'uid', 'service'],
   batchGetLinkedPod: ['namespace', 'uids', 'service'],
-  removeLinkedPod: ['namespace', 'uid', 'service', 'keepSeconds'],
-  removeLinkedPodWithId: ['namespace', 'uid', 'service', 'keepSeconds', 'podId'],
+  removeLinkedPod: ['namespace', 'uid', 'service'],
+  removeLinkedPodWithId: ['namespace', 'uid', 'service'],
   getLinkService: ['namespace', 'uid'],
 };
+
+/** The values an operation takes by name, in its options object (the last argument). */
+const OPTIONS: Record<string, Kind[]> = {
+  setLinkedPod: ['podId', 'persistSeconds'],
+  trySetLinkedPod: ['podId', 'persistSeconds'],
+  setLinkedPodIfAbsent: ['podId', 'persistSeconds'],
+  removeLinkedPod: ['keepSeconds'],
+  removeLinkedPodWithId: ['podId', 'keepSeconds'],
+};
+
+/** The options a required value is missing from (an optional one, keepSeconds, may be). */
+const REQUIRED_OPTIONS = new Set<Kind>(['podId', 'persistSeconds']);
+
+class LinkOptions {
+  podId = 1;
+  persistSeconds = -1;
+}
+
+/** Options arguments that are not a plain object (field `options`, rule `type`). */
+const NOT_PLAIN_OBJECTS: unknown[] = [
+  300,
+  '{"podId":1}',
+  null,
+  [1, -1],
+  new Date(0),
+  new Map([['podId', 1]]),
+  new LinkOptions(),
+  () => ({ podId: 1 }),
+];
 
 const VALID: Record<Kind, unknown> = {
   namespace: '', // replaced by the test's namespace
@@ -188,10 +217,17 @@ interface Case {
   rule: string | undefined;
 }
 
+function validOptions(operation: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kind of OPTIONS[operation]!) out[kind] = VALID[kind];
+  return out;
+}
+
 function cases(ns: string): Case[] {
   const out: Case[] = [];
   for (const [operation, kinds] of Object.entries(SIGNATURES)) {
-    const valid = kinds.map((kind) => (kind === 'namespace' ? ns : VALID[kind]));
+    const valid: unknown[] = kinds.map((kind) => (kind === 'namespace' ? ns : VALID[kind]));
+    if (OPTIONS[operation]) valid.push(validOptions(operation));
     kinds.forEach((kind, position) => {
       const field = kind === 'workloadState' ? 'state' : kind;
       for (const [value, rule] of BAD[kind]) {
@@ -220,6 +256,74 @@ function cases(ns: string): Case[] {
         }
       }
     });
+    const named = OPTIONS[operation];
+    if (!named) continue;
+    const last = kinds.length;
+    // Each named value broken inside an otherwise valid options object.
+    for (const kind of named) {
+      for (const [value, rule] of BAD[kind]) {
+        const args = [...valid];
+        args[last] = { ...validOptions(operation), [kind]: value };
+        out.push({
+          label: `${operation} options.${kind}=${describeValue(value)}`,
+          operation,
+          args,
+          field: kind,
+          // A required value that is undefined is missing, not of the wrong type.
+          rule: value === undefined && REQUIRED_OPTIONS.has(kind) ? 'required' : rule,
+        });
+      }
+      if (REQUIRED_OPTIONS.has(kind)) {
+        const args = [...valid];
+        const options = validOptions(operation);
+        delete options[kind];
+        args[last] = options;
+        out.push({
+          label: `${operation} options without ${kind}`,
+          operation,
+          args,
+          field: kind,
+          rule: 'required',
+        });
+      }
+    }
+    // The options argument itself: not a plain object, or missing where values are required.
+    const notObjects =
+      operation === 'removeLinkedPod' ? NOT_PLAIN_OBJECTS : [...NOT_PLAIN_OBJECTS, undefined];
+    for (const value of notObjects) {
+      const args = [...valid];
+      args[last] = value;
+      out.push({
+        label: `${operation} options=${describeValue(value)}`,
+        operation,
+        args,
+        field: 'options',
+        rule: 'type',
+      });
+    }
+    // A misspelt or unknown key is refused, naming the key, even next to valid values.
+    for (const key of ['persistSecond', 'podID', 'ttl', 'keep_seconds', '__proto__x']) {
+      const args = [...valid];
+      args[last] = { ...validOptions(operation), [key]: 3 };
+      out.push({
+        label: `${operation} options.${key} (unknown)`,
+        operation,
+        args,
+        field: key,
+        rule: 'unknown-option',
+      });
+    }
+  }
+  // The positional calls of the old API, mistakes the new one no longer accepts silently.
+  const old: [string, unknown[]][] = [
+    ['setLinkedPod', [ns, 'u1', 'room', 300, 3]],
+    ['trySetLinkedPod', [ns, 'u1', 'room', 1, -1]],
+    ['setLinkedPodIfAbsent', [ns, 'u1', 'room', 1, 300]],
+    ['removeLinkedPod', [ns, 'u1', 'room', 0]],
+    ['removeLinkedPodWithId', [ns, 'u1', 'room', 0, 1]],
+  ];
+  for (const [operation, args] of old) {
+    out.push({ label: `${operation} positional`, operation, args, field: 'options', rule: 'type' });
   }
   return out;
 }
@@ -236,9 +340,9 @@ async function seed(ex: StatefulExecutor, ns: string): Promise<void> {
   await ex.setServiceState(ns, 'room', 0, 'READY');
   await ex.setServiceState(ns, 'room', 1, 'DRAINING');
   await ex.setWorkloadState(ns, 'room', 'Running');
-  await ex.setLinkedPod(ns, 'u1', 'room', 1, -1);
-  await ex.setLinkedPod(ns, 'u2', 'room', 0, 600);
-  await ex.setLinkedPod(ns, 'u1', 'chat', 2, -1);
+  await ex.setLinkedPod(ns, 'u1', 'room', { podId: 1, persistSeconds: -1 });
+  await ex.setLinkedPod(ns, 'u2', 'room', { podId: 0, persistSeconds: 600 });
+  await ex.setLinkedPod(ns, 'u1', 'chat', { podId: 2, persistSeconds: -1 });
 }
 
 describe.each(BACKENDS)('invalid input on %s', (backend) => {
@@ -299,7 +403,7 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
       const ns = freshNamespace();
       const recorder = await recordCommands(h.raw.client!);
       await h.executor.getLinkedPod(ns, 'u1', 'room');
-      await h.executor.removeLinkedPod(ns, 'u1', 'room', -1);
+      await h.executor.removeLinkedPod(ns, 'u1', 'room', { keepSeconds: -1 });
       const commands = await recorder.stop();
       expect(commands.map((args) => args[0]!.toLowerCase())).toEqual(['get', 'evalsha']);
       expect(commands[0]![1]).toBe(`sf:{${ns}:lk:u1}room`);
@@ -315,13 +419,13 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
     // The probe: namespace `<ns>:lk:b`, service `c` spells the key of the link index of
     // namespace `<ns>`, uid `b:workload:c`.
     expect(workloadKey(`${ns}:lk:b`, 'c')).toBe(linkIndexKey(ns, 'b:workload:c'));
-    await ex.setLinkedPod(ns, 'b:workload:c', 'room', 3, -1);
+    await ex.setLinkedPod(ns, 'b:workload:c', 'room', { podId: 3, persistSeconds: -1 });
     const before = await image();
     const recorder = h.raw.client ? await recordCommands(h.raw.client) : undefined;
     for (const write of [
       () => ex.setWorkloadState(`${ns}:lk:b`, 'c', 'Running'),
       () => ex.setServiceState(`${ns}:lk:b`, 'c', 0, 'READY'),
-      () => ex.setLinkedPod(`${ns}:x`, 'u', 'room', 1, -1),
+      () => ex.setLinkedPod(`${ns}:x`, 'u', 'room', { podId: 1, persistSeconds: -1 }),
       () => ex.getWorkloadState(`${ns}:lk:b`, 'c'),
     ]) {
       const error: unknown = await write().then(
@@ -341,7 +445,7 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
     // The victim's link index is still a hash that answers.
     expect(await ex.getLinkService(ns, 'b:workload:c')).toEqual({ room: 3 });
     // uid and service may still contain ':'.
-    expect(await ex.setLinkedPod(ns, 'u:1', 'svc:a', 4, -1)).toBe(-1);
+    expect(await ex.setLinkedPod(ns, 'u:1', 'svc:a', { podId: 4, persistSeconds: -1 })).toBe(-1);
     expect(await ex.getLinkedPod(ns, 'u:1', 'svc:a')).toBe(4);
     await ex.setWorkloadState(ns, 'svc:a', 'Running');
     expect(await ex.getWorkloadState(ns, 'svc:a')).toBe('Running');
@@ -350,14 +454,25 @@ describe.each(BACKENDS)('invalid input on %s', (backend) => {
   test('the boundaries themselves are accepted', async () => {
     const ns = freshNamespace();
     const ex = h.executor;
-    expect(await ex.setLinkedPod(ns, 'x'.repeat(512), 'room', 0, 2 ** 31 - 1)).toBe(-1);
-    expect(await ex.setLinkedPod(ns, 'é'.repeat(256), 'room', Number.MAX_SAFE_INTEGER, 1)).toBe(-1);
-    expect(await ex.removeLinkedPod(ns, 'x'.repeat(512), 'room', -1)).toBe(true);
     expect(
-      await ex.removeLinkedPodWithId(ns, 'é'.repeat(256), 'room', 0, Number.MAX_SAFE_INTEGER),
+      await ex.setLinkedPod(ns, 'x'.repeat(512), 'room', { podId: 0, persistSeconds: 2 ** 31 - 1 }),
+    ).toBe(-1);
+    expect(
+      await ex.setLinkedPod(ns, 'é'.repeat(256), 'room', {
+        podId: Number.MAX_SAFE_INTEGER,
+        persistSeconds: 1,
+      }),
+    ).toBe(-1);
+    expect(await ex.removeLinkedPod(ns, 'x'.repeat(512), 'room', { keepSeconds: -1 })).toBe(true);
+    expect(
+      await ex.removeLinkedPodWithId(ns, 'é'.repeat(256), 'room', {
+        podId: Number.MAX_SAFE_INTEGER,
+      }),
     ).toBe(true);
     // Printable non-ASCII separators and a workload state of "" are not rejected.
-    expect(await ex.setLinkedPod(ns, 'a\u00a0b\u2028c', 'room', 1, -1)).toBe(-1);
+    expect(
+      await ex.setLinkedPod(ns, 'a\u00a0b\u2028c', 'room', { podId: 1, persistSeconds: -1 }),
+    ).toBe(-1);
     await ex.setWorkloadState(ns, 'room', '');
     expect(await ex.getWorkloadState(ns, 'room')).toBeNull();
   });

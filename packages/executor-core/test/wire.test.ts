@@ -31,12 +31,12 @@ describe.each(REDIS_BACKENDS)('wire compatibility on %s', (backend) => {
     await ex.setServiceState(ns, 'room', 0, 'READY');
     await ex.setServiceState(ns, 'room', 12, '35-1700000000');
     await ex.setWorkloadState(ns, 'room', 'Running');
-    await ex.setLinkedPod(ns, 'user123', 'room', 3, -1);
-    await ex.trySetLinkedPod(ns, 'user123', 'chat', 10, -1);
-    await ex.setLinkedPodIfAbsent(ns, 'user123', 'match', 0, -1);
-    await ex.setLinkedPod(ns, 'user456', 'room', 4, 300);
-    await ex.setLinkedPodIfAbsent(ns, 'user789', 'room', 5, 300);
-    await ex.trySetLinkedPod(ns, 'user789', 'chat', 6, 300);
+    await ex.setLinkedPod(ns, 'user123', 'room', { podId: 3, persistSeconds: -1 });
+    await ex.trySetLinkedPod(ns, 'user123', 'chat', { podId: 10, persistSeconds: -1 });
+    await ex.setLinkedPodIfAbsent(ns, 'user123', 'match', { podId: 0, persistSeconds: -1 });
+    await ex.setLinkedPod(ns, 'user456', 'room', { podId: 4, persistSeconds: 300 });
+    await ex.setLinkedPodIfAbsent(ns, 'user789', 'room', { podId: 5, persistSeconds: 300 });
+    await ex.trySetLinkedPod(ns, 'user789', 'chat', { podId: 6, persistSeconds: 300 });
 
     const expectKey = async (key: string, type: string, value: unknown, ttl: 'none' | number) => {
       expect(await redis.type(key), key).toBe(type);
@@ -82,11 +82,11 @@ describe.each(REDIS_BACKENDS)('wire compatibility on %s', (backend) => {
     );
 
     // A permanent link made temporary leaves the index; the last one removes the hash.
-    await ex.setLinkedPod(ns, 'user123', 'room', 3, 60);
+    await ex.setLinkedPod(ns, 'user123', 'room', { podId: 3, persistSeconds: 60 });
     expect(await redis.hgetall(`sf:{${ns}:lk:user123}`)).toEqual({ chat: '10', match: '0' });
     expect(await redis.ttl(`sf:{${ns}:lk:user123}room`)).toBeGreaterThan(0);
-    await ex.removeLinkedPod(ns, 'user123', 'chat', -1);
-    await ex.removeLinkedPodWithId(ns, 'user123', 'match', -1, 0);
+    await ex.removeLinkedPod(ns, 'user123', 'chat');
+    await ex.removeLinkedPodWithId(ns, 'user123', 'match', { podId: 0 });
     expect(await redis.exists(`sf:{${ns}:lk:user123}`)).toBe(0);
     expect(await redis.exists(`sf:{${ns}:lk:user123}chat`, `sf:{${ns}:lk:user123}match`)).toBe(0);
   });
@@ -99,7 +99,7 @@ describe.each(REDIS_BACKENDS)('wire compatibility on %s', (backend) => {
       expect(await slot(`sf:{${ns}:lk:user123}room`)).toBe(await slot(`sf:{${ns}:lk:user123}`));
     }
     // The executor's own keys are built the same way.
-    await h.executor.setLinkedPod(ns, 'user123', 'room', 1, -1);
+    await h.executor.setLinkedPod(ns, 'user123', 'room', { podId: 1, persistSeconds: -1 });
     expect(await redis.get(`sf:{${ns}:lk:user123}room`)).toBe('1');
   });
 
@@ -155,24 +155,30 @@ describe.each(REDIS_BACKENDS)('wire compatibility on %s', (backend) => {
       ).toEqual({ 0: ['user789'], 3: ['user123'], 5: ['user456'] });
 
       // The permanent Java link refuses another pod; the temporary one is replaced.
-      expect(await ex.trySetLinkedPod(ns, 'user123', svc, 4, -1)).toEqual({
+      expect(
+        await ex.trySetLinkedPod(ns, 'user123', svc, { podId: 4, persistSeconds: -1 }),
+      ).toEqual({
         linked: false,
         current: 3,
         previous: -1,
       });
-      expect(await ex.setLinkedPodIfAbsent(ns, 'user456', svc, 9, 600)).toBe(5);
+      expect(
+        await ex.setLinkedPodIfAbsent(ns, 'user456', svc, { podId: 9, persistSeconds: 600 }),
+      ).toBe(5);
       expect(await redis.ttl(`sf:{default:lk:user456}${svc}`)).toBeLessThanOrEqual(300);
-      expect(await ex.trySetLinkedPod(ns, 'user456', svc, 6, -1)).toEqual({
+      expect(
+        await ex.trySetLinkedPod(ns, 'user456', svc, { podId: 6, persistSeconds: -1 }),
+      ).toEqual({
         linked: true,
         current: 6,
         previous: 5,
       });
       expect(await redis.hget('sf:{default:lk:user456}', svc)).toBe('6');
-      expect(await ex.removeLinkedPodWithId(ns, 'user123', svc, -1, 4)).toBe(false);
-      expect(await ex.removeLinkedPodWithId(ns, 'user123', svc, -1, 3)).toBe(true);
+      expect(await ex.removeLinkedPodWithId(ns, 'user123', svc, { podId: 4 })).toBe(false);
+      expect(await ex.removeLinkedPodWithId(ns, 'user123', svc, { podId: 3 })).toBe(true);
       expect(await redis.exists(`sf:{default:lk:user123}${svc}`)).toBe(0);
       expect(await redis.hexists('sf:{default:lk:user123}', svc)).toBe(0);
-      expect(await ex.removeLinkedPod(ns, 'user789', svc, 30)).toBe(true);
+      expect(await ex.removeLinkedPod(ns, 'user789', svc, { keepSeconds: 30 })).toBe(true);
       expect(await redis.exists(`sf:{default:lk:user789}${svc}`)).toBe(0);
     } finally {
       for (const key of [...keys, 'sf:{default:lk:user456}']) await redis.del(key);

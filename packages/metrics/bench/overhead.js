@@ -46,7 +46,10 @@ let next = 0;
 function call(n) {
   return (n & 1) === 0
     ? executor.getServiceState(ns, 'room')
-    : executor.setLinkedPodIfAbsent(ns, uids[n % UIDS], 'room', n % PODS, 300);
+    : executor.setLinkedPodIfAbsent(ns, uids[n % UIDS], 'room', {
+        podId: n % PODS,
+        persistSeconds: 300,
+      });
 }
 // The calibration variants F and G change the call itself, not the executor. G observes the
 // end of each call through one more promise reaction (a closure and a derived promise: what

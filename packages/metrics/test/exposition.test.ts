@@ -41,7 +41,7 @@ describe('the exposition', () => {
     const memory = createMemoryExecutor({ name: 'memory' });
     const ns = uniqueNamespace('metrics');
     for (let i = 0; i < 20; i++) {
-      await redis.setLinkedPodIfAbsent(ns, `u${i}`, 'room', i % 3, 300);
+      await redis.setLinkedPodIfAbsent(ns, `u${i}`, 'room', { podId: i % 3, persistSeconds: 300 });
       await redis.getServiceState(ns, 'room');
       await memory.setWorkloadState(ns, 'room', `w${i}`);
     }

@@ -55,7 +55,8 @@ describe('Redis executor', () => {
     const executor = createRedisExecutor({ redis: client, name: 'r1' });
     await executor.loadScripts();
     const ns = uniqueNamespace('metrics');
-    for (const uid of ['u1', 'u2', 'u3']) await executor.setLinkedPod(ns, uid, 'room', 1, -1);
+    for (const uid of ['u1', 'u2', 'u3'])
+      await executor.setLinkedPod(ns, uid, 'room', { podId: 1, persistSeconds: -1 });
     await executor.getServiceState(ns, 'room');
     await executor.getServiceState(ns, 'room');
 
@@ -82,7 +83,7 @@ describe('Redis executor', () => {
 
     const admin = later(server.client());
     await admin.script('FLUSH');
-    await executor.setLinkedPod(ns, 'u4', 'room', 1, -1);
+    await executor.setLinkedPod(ns, 'u4', 'room', { podId: 1, persistSeconds: -1 });
     const after = await scrape(registry);
     expect(valueOf(after, `${P}noscript_reloads_total`)).toBe(1);
     const { scriptCallsBySha, scriptCallsByText } = executor.stats();
@@ -110,7 +111,7 @@ describe('Redis executor', () => {
     const client2 = later(server.client());
     const next = createRedisExecutor({ redis: client2, name: 'r1' });
     await next.loadScripts();
-    await next.setLinkedPod(ns, 'u5', 'room', 1, -1);
+    await next.setLinkedPod(ns, 'u5', 'room', { podId: 1, persistSeconds: -1 });
     const again = await scrape(registry);
     expect(valueOf(again, `${P}cache_hits_total`, { cache_type: 'script' })).toBe(4);
     expect(valueOf(again, `${P}cache_misses_total`, { cache_type: 'script' })).toBe(1);
@@ -121,7 +122,10 @@ describe('Redis executor', () => {
     const client = later(server.client());
     const executor = createRedisExecutor({ redis: client, name: 'early' });
     await executor.loadScripts();
-    await executor.setLinkedPod(uniqueNamespace('metrics'), 'u1', 'room', 2, 60);
+    await executor.setLinkedPod(uniqueNamespace('metrics'), 'u1', 'room', {
+      podId: 2,
+      persistSeconds: 60,
+    });
 
     const without = new Registry();
     instrument({ registry: without, prefix: 'without_' });
@@ -333,7 +337,7 @@ describe('Redis INFO on scrape', () => {
     instrument({ registry, redis: cluster, executor: 'cl', executorLabel: true });
     const ns = uniqueNamespace('metrics');
     for (const uid of ['a', 'b', 'c', 'd'])
-      await executor.setLinkedPodIfAbsent(ns, uid, 'room', 3, 60);
+      await executor.setLinkedPodIfAbsent(ns, uid, 'room', { podId: 3, persistSeconds: 60 });
     const m = await scrape(registry);
     const masters = cluster
       .nodes('master')
@@ -367,7 +371,10 @@ describe('issue 12: the scraped figures are the calls made (read from the execut
       const started = performance.now();
       let made = 0;
       for (let i = 0; i < 40; i++) {
-        await executor.setLinkedPodIfAbsent(ns, `u${i % 11}`, 'room', i % 3, 300);
+        await executor.setLinkedPodIfAbsent(ns, `u${i % 11}`, 'room', {
+          podId: i % 3,
+          persistSeconds: 300,
+        });
         await executor.getServiceState(ns, 'room');
         made += 2;
       }

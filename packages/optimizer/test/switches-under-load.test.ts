@@ -48,7 +48,10 @@ test('run-time switches under load: no error, no lost write, every switch takes 
       await executor.setServiceState(namespace, 'checked', 1, value);
       const read = await executor.getServiceState(namespace, 'checked');
       if (read[1] !== value) mismatches.push(`${value} read as ${String(read[1])}`);
-      const pod = await executor.setLinkedPod(namespace, `c-${checks}`, 'checked', 3, 60);
+      const pod = await executor.setLinkedPod(namespace, `c-${checks}`, 'checked', {
+        podId: 3,
+        persistSeconds: 60,
+      });
       if (pod !== -1) mismatches.push(`new link replaced pod ${pod}`);
       if ((await executor.getLinkedPod(namespace, `c-${checks}`, 'checked')) !== 3) {
         mismatches.push(`link c-${checks} lost`);

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { parseInteger } from '../parse.js';
+import { registerLinkScan } from './link-scan.js';
 import { examples, pod, type Registrar } from './shared.js';
 
 const PERSIST_HELP =
@@ -72,7 +73,12 @@ export function registerLink(program: Command, r: Registrar): void {
       async (ctx, [ns, uid, svc, podArg], options) => {
         const podId = parseInteger(podArg as string, 'podId');
         const persistSeconds = parseInteger(options['persistSeconds'] as string, 'persistSeconds');
-        const args = [ns as string, uid as string, svc as string, podId, persistSeconds] as const;
+        const args = [
+          ns as string,
+          uid as string,
+          svc as string,
+          { podId, persistSeconds },
+        ] as const;
         const backend = await ctx.backend();
         if (writer.name === 'set') {
           const previous = await backend.setLinkedPod(...args);
@@ -133,14 +139,13 @@ export function registerLink(program: Command, r: Registrar): void {
       const backend = await ctx.backend();
       const removed =
         podId === undefined
-          ? await backend.removeLinkedPod(ns as string, uid as string, svc as string, keepSeconds)
-          : await backend.removeLinkedPodWithId(
-              ns as string,
-              uid as string,
-              svc as string,
+          ? await backend.removeLinkedPod(ns as string, uid as string, svc as string, {
               keepSeconds,
+            })
+          : await backend.removeLinkedPodWithId(ns as string, uid as string, svc as string, {
               podId,
-            );
+              keepSeconds,
+            });
       ctx.out.result({ removed }, () =>
         ctx.out.line(removed ? `removed the link of ${String(uid)}` : 'nothing removed'),
       );
@@ -190,4 +195,5 @@ export function registerLink(program: Command, r: Registrar): void {
       });
     },
   );
+  registerLinkScan(link, r);
 }

@@ -86,10 +86,12 @@ export function registerLinkRoutes(app: FastifyInstance, { executor, config }: R
       const { ns, uid, svc } = request.params;
       const { podId, persistSeconds, mode } = request.body;
       if (mode === 'if-absent') {
-        return { podId: await executor.setLinkedPodIfAbsent(ns, uid, svc, podId, persistSeconds) };
+        return {
+          podId: await executor.setLinkedPodIfAbsent(ns, uid, svc, { podId, persistSeconds }),
+        };
       }
-      if (mode === 'try') return executor.trySetLinkedPod(ns, uid, svc, podId, persistSeconds);
-      return { previous: await executor.setLinkedPod(ns, uid, svc, podId, persistSeconds) };
+      if (mode === 'try') return executor.trySetLinkedPod(ns, uid, svc, { podId, persistSeconds });
+      return { previous: await executor.setLinkedPod(ns, uid, svc, { podId, persistSeconds }) };
     },
   );
 
@@ -161,11 +163,15 @@ export function registerLinkRoutes(app: FastifyInstance, { executor, config }: R
     async (request) => {
       const { ns, uid, svc } = request.params;
       const { keepSeconds, podId } = request.query;
-      const keep = keepSeconds === undefined ? 0 : toInteger(keepSeconds);
+      // keepSeconds has no effect: passed on only to be validated when the caller gave one.
+      const keep = keepSeconds === undefined ? undefined : toInteger(keepSeconds);
       const removed =
         podId === undefined
-          ? await executor.removeLinkedPod(ns, uid, svc, keep)
-          : await executor.removeLinkedPodWithId(ns, uid, svc, keep, toInteger(podId));
+          ? await executor.removeLinkedPod(ns, uid, svc, { keepSeconds: keep })
+          : await executor.removeLinkedPodWithId(ns, uid, svc, {
+              podId: toInteger(podId),
+              keepSeconds: keep,
+            });
       return { removed };
     },
   );

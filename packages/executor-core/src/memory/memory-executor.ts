@@ -13,9 +13,11 @@ import type {
 import { NO_POD, ZERO_EXECUTOR_STATS } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
 import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
+import type { LinkScanMaintenance, LinkScanOptions, LinkScanPage } from '../link-scan.js';
 import { checkNamespace } from '../validation.js';
-import { isAbsentLink, isAbsentWorkload, parsePodId, readLink, record } from '../values.js';
+import { isAbsentLink, isAbsentWorkload, parsePodId, putOwn, readLink } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
+import { memoryScanLinks } from './link-scan.js';
 
 export interface MemoryExecutorOptions {
   /** Name in diagnostics and metric labels. Default `memory`. */
@@ -25,7 +27,10 @@ export interface MemoryExecutorOptions {
 }
 
 /** The in-memory executor. Create it with `createMemoryExecutor()`. */
-export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMaintenance {
+export class MemoryExecutor
+  extends BaseExecutor
+  implements NamespaceKeysMaintenance, LinkScanMaintenance
+{
   readonly #keys: Keyspace;
 
   constructor(options: MemoryExecutorOptions = {}) {
@@ -39,21 +44,20 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
     string,
     { type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }
   > {
-    const out = record<{
-      type: 'string' | 'hash';
-      value: string | Record<string, string>;
-      ttl: number;
-    }>();
+    const out: Record<
+      string,
+      { type: 'string' | 'hash'; value: string | Record<string, string>; ttl: number }
+    > = {};
     for (const key of this.#keys.keys()) {
       const type = this.#keys.type(key);
       if (type === 'string')
-        out[key] = { type, value: this.#keys.get(key)!, ttl: this.#keys.ttl(key) };
+        putOwn(out, key, { type, value: this.#keys.get(key)!, ttl: this.#keys.ttl(key) });
       if (type === 'hash') {
-        out[key] = {
+        putOwn(out, key, {
           type,
           value: Object.fromEntries(this.#keys.hgetall(key)),
           ttl: this.#keys.ttl(key),
-        };
+        });
       }
     }
     return out;
@@ -106,6 +110,16 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
     return keys.length;
   }
 
+  /**
+   * One page of the links of `namespace`, in key order. Not a contract operation: neither
+   * timed nor published.
+   * @throws SR_VALIDATION for bad arguments, SR_EXECUTOR_CLOSED once closed
+   */
+  async scanLinks(namespace: string, options?: LinkScanOptions): Promise<LinkScanPage> {
+    if (this.closed) throw new ExecutorClosedError();
+    return memoryScanLinks(this.#keys, namespace, options);
+  }
+
   // Every key of the namespace starts with `sf:{<ns>:`; no namespace holds ':', so this
   // prefix never matches another namespace's keys.
   #namespaceKeys(namespace: string): string[] {
@@ -127,7 +141,7 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
   }
 
   protected async doGetServiceState(ns: string, svc: string): Promise<Record<number, string>> {
-    const out = record<string>() as Record<number, string>;
+    const out: Record<number, string> = {};
     for (const [field, value] of this.#keys.hgetall(serviceStateKey(ns, svc))) {
       const pod = parsePodId(field);
       if (pod !== undefined) out[pod] = value;
@@ -148,10 +162,10 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
     ns: string,
     svcs: readonly string[],
   ): Promise<Record<string, string>> {
-    const out = record<string>();
+    const out: Record<string, string> = {};
     for (const svc of svcs) {
       const value = this.#mget(workloadKey(ns, svc));
-      if (!isAbsentWorkload(value)) out[svc] = value;
+      if (!isAbsentWorkload(value)) putOwn(out, svc, value);
     }
     return out;
   }
@@ -250,7 +264,7 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
     uids: readonly string[],
     svc: string,
   ): Promise<Record<number, string[]>> {
-    const out = record<string[]>() as Record<number, string[]>;
+    const out: Record<number, string[]> = {};
     for (const uid of uids) {
       const value = this.#mget(linkKey(ns, uid, svc));
       if (isAbsentLink(value)) continue;
@@ -282,10 +296,10 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
   }
 
   protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {
-    const out = record<number>();
+    const out: Record<string, number> = {};
     for (const [svc, value] of this.#keys.hgetall(linkIndexKey(ns, uid))) {
       const pod = parsePodId(value);
-      if (pod !== undefined) out[svc] = pod;
+      if (pod !== undefined) putOwn(out, svc, pod);
     }
     return out;
   }
@@ -296,7 +310,7 @@ export class MemoryExecutor extends BaseExecutor implements NamespaceKeysMainten
  * for trying the toolkit, and for tests (inject a clock to move time).
  * @example
  * const executor = createMemoryExecutor();
- * await executor.setLinkedPod('default', 'user123', 'room', 3, -1); // -1 (no previous pod)
+ * await executor.setLinkedPod('default', 'user123', 'room', { podId: 3, persistSeconds: -1 }); // -1 (no previous pod)
  */
 export function createMemoryExecutor(options: MemoryExecutorOptions = {}): MemoryExecutor {
   return new MemoryExecutor(options);

@@ -25,8 +25,9 @@ import type {
 import { NO_POD } from '../executor.js';
 import { linkIndexKey, linkKey, serviceStateKey, workloadKey } from '../keys.js';
 import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
+import type { LinkScanMaintenance, LinkScanOptions, LinkScanPage } from '../link-scan.js';
 import type { CacheHitSink } from '../telemetry/telemetry.js';
-import { readLink, record } from '../values.js';
+import { readLink } from '../values.js';
 import { CachedReads } from './cached-reads.js';
 import { ConnectionPool } from './connection-pool.js';
 import { checkRedisHealth } from './health-check.js';
@@ -57,6 +58,7 @@ import {
   workloadValue,
 } from './replies.js';
 import { redisDeleteNamespaceKeys, redisNamespaceHasKeys } from './namespace-keys.js';
+import { redisScanLinks } from './link-scan.js';
 import { checkTransport, ScriptRunner } from './script-runner.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
 
@@ -66,7 +68,7 @@ export { DEFAULT_HEALTH_TIMEOUT_MS } from './options.js';
 /** The Redis executor. Create it with `createRedisExecutor()`. */
 export class RedisExecutor
   extends BaseExecutor
-  implements TunableExecutor, NamespaceKeysMaintenance
+  implements TunableExecutor, NamespaceKeysMaintenance, LinkScanMaintenance
 {
   readonly #pool: ConnectionPool;
   readonly #scripts: ScriptRunner;
@@ -339,6 +341,16 @@ export class RedisExecutor
     return redisDeleteNamespaceKeys(this.#pool.client(), namespace);
   }
 
+  /**
+   * One page of the links of `namespace` (SCAN of each master, GET and TTL per page in one
+   * pipeline). Not a contract operation: it is neither timed nor published.
+   * @throws SR_VALIDATION for bad arguments, SR_EXECUTOR_CLOSED once closed
+   */
+  async scanLinks(namespace: string, options?: LinkScanOptions): Promise<LinkScanPage> {
+    if (this.closed) throw new ExecutorClosedError();
+    return redisScanLinks(this.#pool.client(), namespace, options);
+  }
+
   protected async release(): Promise<void> {
     // After the switches called before close() (the near cache included) have finished.
     await this.#serially(() => this.#reads.stop());
@@ -375,7 +387,7 @@ export class RedisExecutor
         (this.#reads.peek(cache, key, sink) as Record<number, string> | undefined) ??
         (await this.#reads.read(cache, key, ns, sink, fetchPodStates));
       // A copy: the caller may change what it gets, the cache keeps its own.
-      return Object.assign(record<string>(), states);
+      return { ...states };
     }
     // HGETALL by its upper-case name: ioredis' reply transformer is keyed by 'hgetall', so the
     // flat [field, value, ...] reply comes back as is and podStates reads it directly.
@@ -570,7 +582,7 @@ export class RedisExecutor
  * import { Redis } from 'ioredis';
  * const executor = createRedisExecutor({ redis: new Redis() });
  * await executor.loadScripts();
- * await executor.setLinkedPodIfAbsent('default', 'user123', 'room', 3, 300);
+ * await executor.setLinkedPodIfAbsent('default', 'user123', 'room', { podId: 3, persistSeconds: 300 });
  * @throws SR_VALIDATION when the options are invalid
  */
 export function createRedisExecutor(options: RedisExecutorOptions): RedisExecutor {

@@ -4,12 +4,14 @@
  */
 import { ScriptError } from '../errors.js';
 import { NO_POD, type TrySetResult } from '../executor.js';
-import { isAbsentLink, isAbsentWorkload, parsePodId, record } from '../values.js';
+import { isAbsentLink, isAbsentWorkload, parsePodId, putOwn } from '../values.js';
 import { SCRIPTS, type LuaScript } from './scripts.js';
 
 // Accepts HGETALL's flat array (the fast path) or ioredis' object (the near cache's read).
+// Pod ids are integer keys (array indices): a plain assignment always makes them own
+// properties, so the hottest read needs no putOwn.
 export function podStates(reply: Record<string, string> | unknown[]): Record<number, string> {
-  const out = record<string>() as Record<number, string>;
+  const out: Record<number, string> = {};
   if (Array.isArray(reply)) {
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const field = reply[i];
@@ -77,10 +79,10 @@ export function workloadStates(
   svcs: readonly string[],
   values: readonly (string | null)[],
 ): Record<string, string> {
-  const out = record<string>();
+  const out: Record<string, string> = {};
   for (let i = 0; i < svcs.length; i++) {
     const value = values[i];
-    if (!isAbsentWorkload(value)) out[svcs[i]!] = value;
+    if (!isAbsentWorkload(value)) putOwn(out, svcs[i]!, value);
   }
   return out;
 }
@@ -90,7 +92,7 @@ export function uidsByPod(
   uids: readonly string[],
   values: readonly (string | null)[],
 ): Record<number, string[]> {
-  const out = record<string[]>() as Record<number, string[]>;
+  const out: Record<number, string[]> = {};
   for (let i = 0; i < uids.length; i++) {
     const value = values[i];
     if (isAbsentLink(value)) continue;
@@ -103,10 +105,10 @@ export function uidsByPod(
 
 /** A link index hash as service -> pod; non-integer pods are skipped. */
 export function linkServices(hash: Record<string, string>): Record<string, number> {
-  const out = record<number>();
+  const out: Record<string, number> = {};
   for (const svc in hash) {
     const pod = parsePodId(hash[svc]!);
-    if (pod !== undefined) out[svc] = pod;
+    if (pod !== undefined) putOwn(out, svc, pod);
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * ones that need data written behind the executor's back (corrupt values) run where raw
  * writes exist (Redis).
  */
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   linkIndexKey,
@@ -75,7 +76,7 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         const ns = freshNamespace();
         const stateNs = `${ns}:lk:x`;
         expect(serviceStateKey(stateNs, 'S')).toBe(linkIndexKey(ns, 'x:state:S'));
-        await ex.setLinkedPod(ns, 'x:state:S', 'room', 5, -1);
+        await ex.setLinkedPod(ns, 'x:state:S', 'room', { podId: 5, persistSeconds: -1 });
         const refusal = { code: 'SR_VALIDATION', field: 'namespace', rule: 'forbidden-character' };
         await expect(ex.setServiceState(stateNs, 'S', 2, 'READY')).rejects.toMatchObject(refusal);
         await expect(ex.getServiceState(stateNs, 'S')).rejects.toMatchObject(refusal);
@@ -148,7 +149,7 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         '%s(-1)',
         async (operation) => {
           const ns = freshNamespace();
-          await ex[operation](ns, 'u1', SVC, 4, -1);
+          await ex[operation](ns, 'u1', SVC, { podId: 4, persistSeconds: -1 });
           expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(4);
           expect(await ex.getLinkedPodIfPersist(ns, 'u1', SVC)).toBe(4);
           expect(await ex.getLinkService(ns, 'u1')).toEqual({ [SVC]: 4 });
@@ -165,7 +166,7 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         '%s(300)',
         async (operation) => {
           const ns = freshNamespace();
-          await ex[operation](ns, 'u1', SVC, 4, 300);
+          await ex[operation](ns, 'u1', SVC, { podId: 4, persistSeconds: 300 });
           expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(4);
           expect(await ex.getLinkedPodIfPersist(ns, 'u1', SVC)).toBe(-1);
           expect(await ex.getLinkService(ns, 'u1')).toEqual({});
@@ -182,17 +183,19 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
       test('temporary links vanish after their TTL and are never listed', async () => {
         const ns = freshNamespace();
         // A permanent link of the same uid to another service must survive.
-        await ex.setLinkedPod(ns, 'u1', 'chat', 9, -1);
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 1, 1)).toBe(-1);
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u2', SVC, 2, 1)).toBe(2);
-        expect(await ex.trySetLinkedPod(ns, 'u3', SVC, 0, 1)).toEqual({
+        await ex.setLinkedPod(ns, 'u1', 'chat', { podId: 9, persistSeconds: -1 });
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: 1 })).toBe(-1);
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u2', SVC, { podId: 2, persistSeconds: 1 })).toBe(
+          2,
+        );
+        expect(await ex.trySetLinkedPod(ns, 'u3', SVC, { podId: 0, persistSeconds: 1 })).toEqual({
           linked: true,
           current: 0,
           previous: -1,
         });
         // A permanent link turned temporary leaves the index at once.
-        await ex.setLinkedPod(ns, 'u4', SVC, 4, -1);
-        expect(await ex.setLinkedPod(ns, 'u4', SVC, 5, 1)).toBe(4);
+        await ex.setLinkedPod(ns, 'u4', SVC, { podId: 4, persistSeconds: -1 });
+        expect(await ex.setLinkedPod(ns, 'u4', SVC, { podId: 5, persistSeconds: 1 })).toBe(4);
         expect(await ex.getLinkService(ns, 'u4')).toEqual({});
         expect(await ex.batchGetLinkedPod(ns, ['u1', 'u2', 'u3', 'u4'], SVC)).toEqual({
           0: ['u3'],
@@ -218,14 +221,16 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
           linkKey(ns, 'u1', 'chat'),
         ]);
         // A link that expired is absent for the conditional writers too.
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u2', SVC, 7, -1)).toBe(7);
-        expect(await ex.setLinkedPod(ns, 'u3', SVC, 8, -1)).toBe(-1);
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u2', SVC, { podId: 7, persistSeconds: -1 })).toBe(
+          7,
+        );
+        expect(await ex.setLinkedPod(ns, 'u3', SVC, { podId: 8, persistSeconds: -1 })).toBe(-1);
       });
 
       test('a temporary link made permanent loses its TTL and joins the index', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, 300);
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 3, -1)).toBe(3);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: 300 });
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 })).toBe(3);
         const raw = await h.raw.snapshot(ns);
         expect(raw[linkKey(ns, 'u1', SVC)]).toEqual({ type: 'string', value: '3', ttl: -1 });
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ [SVC]: 3 });
@@ -234,8 +239,8 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('a temporary link re-set refreshes its TTL (setLinkedPod)', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, 100);
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, 5000);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: 100 });
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: 5000 });
         const raw = await h.raw.snapshot(ns);
         expect(raw[linkKey(ns, 'u1', SVC)]!.ttl).toBeGreaterThan(4000);
       });
@@ -246,16 +251,16 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         'removeLinkedPod keepSeconds=%i deletes at once',
         async (keep) => {
           const ns = freshNamespace();
-          await ex.setLinkedPod(ns, 'u1', SVC, 2, -1);
-          await ex.setLinkedPod(ns, 'u1', 'chat', 3, -1);
-          expect(await ex.removeLinkedPod(ns, 'u1', SVC, keep)).toBe(true);
+          await ex.setLinkedPod(ns, 'u1', SVC, { podId: 2, persistSeconds: -1 });
+          await ex.setLinkedPod(ns, 'u1', 'chat', { podId: 3, persistSeconds: -1 });
+          expect(await ex.removeLinkedPod(ns, 'u1', SVC, { keepSeconds: keep })).toBe(true);
           expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(-1);
           expect(await ex.getLinkService(ns, 'u1')).toEqual({ chat: 3 });
           expect(Object.keys(await h.raw.snapshot(ns))).toEqual([
             linkIndexKey(ns, 'u1'),
             linkKey(ns, 'u1', 'chat'),
           ]);
-          expect(await ex.removeLinkedPod(ns, 'u1', SVC, keep)).toBe(false);
+          expect(await ex.removeLinkedPod(ns, 'u1', SVC, { keepSeconds: keep })).toBe(false);
         },
       );
 
@@ -263,8 +268,10 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         'removeLinkedPodWithId keepSeconds=%i deletes at once',
         async (keep) => {
           const ns = freshNamespace();
-          await ex.setLinkedPod(ns, 'u1', SVC, 2, -1);
-          expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, keep, 2)).toBe(true);
+          await ex.setLinkedPod(ns, 'u1', SVC, { podId: 2, persistSeconds: -1 });
+          expect(
+            await ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 2, keepSeconds: keep }),
+          ).toBe(true);
           expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(-1);
           expect(await h.raw.snapshot(ns)).toEqual({});
         },
@@ -276,14 +283,16 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
     describe('setLinkedPod', () => {
       test('returns the previous pod or -1; pod 0 is a pod', async () => {
         const ns = freshNamespace();
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 0, -1)).toBe(-1);
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 })).toBe(-1);
         expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(0);
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 5, -1)).toBe(0);
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 6, 60)).toBe(5);
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 0, -1)).toBe(6);
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 5, persistSeconds: -1 })).toBe(0);
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 6, persistSeconds: 60 })).toBe(5);
+        expect(await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 })).toBe(6);
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ [SVC]: 0 });
         // Large safe pod ids are written in canonical decimal.
-        expect(await ex.setLinkedPod(ns, 'u1', SVC, 2 ** 53 - 1, -1)).toBe(0);
+        expect(
+          await ex.setLinkedPod(ns, 'u1', SVC, { podId: 2 ** 53 - 1, persistSeconds: -1 }),
+        ).toBe(0);
         expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(2 ** 53 - 1);
         const raw = await h.raw.snapshot(ns);
         expect(raw[linkKey(ns, 'u1', SVC)]!.value).toBe('9007199254740991');
@@ -291,9 +300,9 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('links of one uid to several services are independent', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', 'a', 1, -1);
-        await ex.setLinkedPod(ns, 'u1', 'b', 2, -1);
-        await ex.setLinkedPod(ns, 'u1', 'c', 3, 60);
+        await ex.setLinkedPod(ns, 'u1', 'a', { podId: 1, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u1', 'b', { podId: 2, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u1', 'c', { podId: 3, persistSeconds: 60 });
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ a: 1, b: 2 });
         expect(await ex.getLinkedPod(ns, 'u1', 'c')).toBe(3);
         expect(await ex.getLinkedPod(ns, 'u2', 'a')).toBe(-1);
@@ -303,7 +312,7 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
     describe('trySetLinkedPod', () => {
       test('links where there is no link', async () => {
         const ns = freshNamespace();
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 3, -1)).toEqual({
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 })).toEqual({
           linked: true,
           current: 3,
           previous: -1,
@@ -313,10 +322,12 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('refuses over a permanent link to another pod, reports it, changes nothing', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, -1);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 });
         const before = await h.raw.snapshot(ns);
         for (const persist of [-1, 60]) {
-          expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 4, persist)).toEqual({
+          expect(
+            await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 4, persistSeconds: persist }),
+          ).toEqual({
             linked: false,
             current: 3,
             previous: -1,
@@ -327,13 +338,13 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('refusal by pod 0 reports 0, never -1', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 0, -1);
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 1, -1)).toEqual({
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 });
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 })).toEqual({
           linked: false,
           current: 0,
           previous: -1,
         });
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 0, -1)).toEqual({
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 })).toEqual({
           linked: true,
           current: 0,
           previous: 0,
@@ -342,14 +353,14 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('the same pod over a permanent link re-sets it (and may make it temporary)', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, -1);
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 3, -1)).toEqual({
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 });
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 })).toEqual({
           linked: true,
           current: 3,
           previous: 3,
         });
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ [SVC]: 3 });
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 3, 60)).toEqual({
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: 60 })).toEqual({
           linked: true,
           current: 3,
           previous: 3,
@@ -361,13 +372,13 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('a temporary link to another pod is replaced', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 3, 60);
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 4, 60)).toEqual({
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: 60 });
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 4, persistSeconds: 60 })).toEqual({
           linked: true,
           current: 4,
           previous: 3,
         });
-        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 5, -1)).toEqual({
+        expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 5, persistSeconds: -1 })).toEqual({
           linked: true,
           current: 5,
           previous: 4,
@@ -381,18 +392,28 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
     describe('setLinkedPodIfAbsent', () => {
       test('links when absent, else returns the existing pod and changes nothing', async () => {
         const ns = freshNamespace();
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 0, -1)).toBe(0);
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 })).toBe(
+          0,
+        );
         const before = await h.raw.snapshot(ns);
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 4, -1)).toBe(0);
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 4, 60)).toBe(0);
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 4, persistSeconds: -1 })).toBe(
+          0,
+        );
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 4, persistSeconds: 60 })).toBe(
+          0,
+        );
         expect(await h.raw.snapshot(ns)).toEqual(before);
       });
 
       test('does not refresh the TTL and does not make a temporary link permanent', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 2, 100);
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 2, 5000)).toBe(2);
-        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 3, -1)).toBe(2);
+        await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 2, persistSeconds: 100 });
+        expect(
+          await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 2, persistSeconds: 5000 }),
+        ).toBe(2);
+        expect(await ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 })).toBe(
+          2,
+        );
         const raw = await h.raw.snapshot(ns);
         expect(Object.keys(raw)).toEqual([linkKey(ns, 'u1', SVC)]);
         expect(raw[linkKey(ns, 'u1', SVC)]!.ttl).toBeGreaterThan(0);
@@ -406,10 +427,10 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         const ns = freshNamespace();
         expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(-1);
         expect(await ex.getLinkedPodIfPersist(ns, 'u1', SVC)).toBe(-1);
-        await ex.setLinkedPod(ns, 'u1', SVC, 0, -1);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 });
         expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(0);
         expect(await ex.getLinkedPodIfPersist(ns, 'u1', SVC)).toBe(0);
-        await ex.setLinkedPod(ns, 'u1', SVC, 0, 60);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: 60 });
         expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(0);
         expect(await ex.getLinkedPodIfPersist(ns, 'u1', SVC)).toBe(-1);
       });
@@ -418,11 +439,11 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
     describe('batchGetLinkedPod', () => {
       test('pod -> uids in input order; temporary and permanent links count', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 1, -1);
-        await ex.setLinkedPod(ns, 'u2', SVC, 0, 60);
-        await ex.setLinkedPod(ns, 'u3', SVC, 1, 60);
-        await ex.setLinkedPod(ns, 'u4', SVC, 0, -1);
-        await ex.setLinkedPod(ns, 'u5', 'other', 1, -1);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u2', SVC, { podId: 0, persistSeconds: 60 });
+        await ex.setLinkedPod(ns, 'u3', SVC, { podId: 1, persistSeconds: 60 });
+        await ex.setLinkedPod(ns, 'u4', SVC, { podId: 0, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u5', 'other', { podId: 1, persistSeconds: -1 });
         const uids = ['u4', 'u3', 'missing', 'u2', 'u1', 'u5'];
         const result = await ex.batchGetLinkedPod(ns, uids, SVC);
         expect(result).toEqual({ 0: ['u4', 'u2'], 1: ['u3', 'u1'] });
@@ -435,7 +456,11 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
         const uids = Array.from({ length: 300 }, (_, i) => `user-${i}`);
         for (let i = 0; i < uids.length; i += 50) {
           await Promise.all(
-            uids.slice(i, i + 50).map((uid, j) => ex.setLinkedPod(ns, uid, SVC, (i + j) % 3, 60)),
+            uids
+              .slice(i, i + 50)
+              .map((uid, j) =>
+                ex.setLinkedPod(ns, uid, SVC, { podId: (i + j) % 3, persistSeconds: 60 }),
+              ),
           );
         }
         const result = await ex.batchGetLinkedPod(ns, [...uids, 'nobody'], SVC);
@@ -448,26 +473,28 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
     describe('removeLinkedPod / removeLinkedPodWithId', () => {
       test('removeLinkedPod removes temporary and permanent links; false when missing', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 1, 60);
-        expect(await ex.removeLinkedPod(ns, 'u1', SVC, -1)).toBe(true);
-        expect(await ex.removeLinkedPod(ns, 'u1', SVC, -1)).toBe(false);
-        expect(await ex.removeLinkedPod(ns, 'u2', SVC, -1)).toBe(false);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: 60 });
+        expect(await ex.removeLinkedPod(ns, 'u1', SVC)).toBe(true);
+        expect(await ex.removeLinkedPod(ns, 'u1', SVC)).toBe(false);
+        expect(await ex.removeLinkedPod(ns, 'u2', SVC)).toBe(false);
         expect(await h.raw.snapshot(ns)).toEqual({});
       });
 
       test('removeLinkedPodWithId changes nothing on a mismatch', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 1, -1);
-        await ex.setLinkedPod(ns, 'u2', SVC, 0, 60);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u2', SVC, { podId: 0, persistSeconds: 60 });
         const before = await h.raw.snapshot(ns);
-        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, -1, 2)).toBe(false);
-        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, -1, 0)).toBe(false);
-        expect(await ex.removeLinkedPodWithId(ns, 'u1', 'other', -1, 1)).toBe(false);
-        expect(await ex.removeLinkedPodWithId(ns, 'u2', SVC, 10, 1)).toBe(false);
-        expect(await ex.removeLinkedPodWithId(ns, 'u3', SVC, -1, 0)).toBe(false);
+        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 2 })).toBe(false);
+        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 0 })).toBe(false);
+        expect(await ex.removeLinkedPodWithId(ns, 'u1', 'other', { podId: 1 })).toBe(false);
+        expect(await ex.removeLinkedPodWithId(ns, 'u2', SVC, { podId: 1, keepSeconds: 10 })).toBe(
+          false,
+        );
+        expect(await ex.removeLinkedPodWithId(ns, 'u3', SVC, { podId: 0 })).toBe(false);
         expect(await h.raw.snapshot(ns)).toEqual(before);
-        expect(await ex.removeLinkedPodWithId(ns, 'u2', SVC, -1, 0)).toBe(true);
-        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, -1, 1)).toBe(true);
+        expect(await ex.removeLinkedPodWithId(ns, 'u2', SVC, { podId: 0 })).toBe(true);
+        expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 1 })).toBe(true);
         expect(await h.raw.snapshot(ns)).toEqual({});
       });
     });
@@ -476,13 +503,120 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
       test('lists permanent links only; {} for an unknown uid', async () => {
         const ns = freshNamespace();
         expect(await ex.getLinkService(ns, 'u1')).toEqual({});
-        await ex.setLinkedPod(ns, 'u1', 'a', 0, -1);
-        await ex.setLinkedPodIfAbsent(ns, 'u1', 'b', 2, -1);
-        await ex.trySetLinkedPod(ns, 'u1', 'c', 3, -1);
-        await ex.setLinkedPod(ns, 'u1', 'd', 4, 60);
+        await ex.setLinkedPod(ns, 'u1', 'a', { podId: 0, persistSeconds: -1 });
+        await ex.setLinkedPodIfAbsent(ns, 'u1', 'b', { podId: 2, persistSeconds: -1 });
+        await ex.trySetLinkedPod(ns, 'u1', 'c', { podId: 3, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u1', 'd', { podId: 4, persistSeconds: 60 });
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ a: 0, b: 2, c: 3 });
-        await ex.removeLinkedPod(ns, 'u1', 'b', -1);
+        await ex.removeLinkedPod(ns, 'u1', 'b');
         expect(await ex.getLinkService(ns, 'u1')).toEqual({ a: 0, c: 3 });
+      });
+    });
+
+    describe('named options', () => {
+      test('removeLinkedPod takes no options (keepSeconds has no effect)', async () => {
+        const ns = freshNamespace();
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 });
+        expect(await ex.removeLinkedPod(ns, 'u1', SVC)).toBe(true);
+        expect(await ex.removeLinkedPod(ns, 'u1', SVC, {})).toBe(false);
+        expect(await h.raw.snapshot(ns)).toEqual({});
+      });
+
+      test('null-prototype options objects are plain objects too', async () => {
+        const ns = freshNamespace();
+        const options = Object.assign(Object.create(null) as object, {
+          podId: 4,
+          persistSeconds: -1,
+        });
+        expect(
+          await ex.setLinkedPod(
+            ns,
+            'u1',
+            SVC,
+            options as { podId: number; persistSeconds: number },
+          ),
+        ).toBe(-1);
+        expect(await ex.getLinkedPod(ns, 'u1', SVC)).toBe(4);
+      });
+
+      test('the old positional mistake and a misspelt option are refused, nothing written', async () => {
+        const ns = freshNamespace();
+        const loose = ex as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+        await expect(loose.setLinkedPod!.call(ex, ns, 'u', 'svc', 300, 3)).rejects.toMatchObject({
+          code: 'SR_VALIDATION',
+          field: 'options',
+          rule: 'type',
+        });
+        await expect(
+          loose.setLinkedPod!.call(ex, ns, 'u', 'svc', { podId: 300, persistSecond: 3 }),
+        ).rejects.toMatchObject({
+          code: 'SR_VALIDATION',
+          field: 'persistSecond',
+          rule: 'unknown-option',
+        });
+        await expect(
+          loose.trySetLinkedPod!.call(ex, ns, 'u', 'svc', { podId: 300 }),
+        ).rejects.toMatchObject({
+          code: 'SR_VALIDATION',
+          field: 'persistSeconds',
+          rule: 'required',
+        });
+        expect(await h.raw.snapshot(ns)).toEqual({});
+      });
+    });
+
+    describe('results are plain objects', () => {
+      test('they print readably (no null prototype)', async () => {
+        const ns = freshNamespace();
+        await ex.setServiceState(ns, SVC, 0, 'READY');
+        await ex.setWorkloadState(ns, SVC, 'Running');
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 });
+        const results: unknown[] = [
+          await ex.getServiceState(ns, SVC),
+          await ex.getServiceState(ns, 'none'),
+          await ex.getWorkloadStateBatch(ns, [SVC]),
+          await ex.getWorkloadStateBatch(ns, []),
+          await ex.batchGetLinkedPod(ns, ['u1'], SVC),
+          await ex.batchGetLinkedPod(ns, [], SVC),
+          await ex.getLinkService(ns, 'u1'),
+          await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 0, persistSeconds: -1 }),
+        ];
+        for (const result of results) {
+          expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+          expect(inspect(result)).not.toContain('null prototype');
+        }
+        expect(inspect(results[0])).toBe("{ '0': 'READY' }");
+      });
+
+      test('a service named __proto__ (or after another Object.prototype member) is an own key', async () => {
+        const ns = freshNamespace();
+        const names = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf'];
+        const prototypeBefore = Object.getOwnPropertyNames(Object.prototype);
+        for (const [i, svc] of names.entries()) {
+          await ex.setLinkedPod(ns, 'u1', svc, { podId: i, persistSeconds: -1 });
+          await ex.setWorkloadState(ns, svc, `state-${i}`);
+        }
+        const links = await ex.getLinkService(ns, 'u1');
+        const states = await ex.getWorkloadStateBatch(ns, names);
+        for (const [i, svc] of names.entries()) {
+          expect(Object.getOwnPropertyDescriptor(links, svc)).toEqual({
+            value: i,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+          expect(Object.getOwnPropertyDescriptor(states, svc)?.value).toBe(`state-${i}`);
+        }
+        expect(Object.keys(links).sort()).toEqual([...names].sort());
+        expect(Object.keys(states).sort()).toEqual([...names].sort());
+        // The results keep their prototype; Object.prototype itself is untouched.
+        expect(Object.getPrototypeOf(links)).toBe(Object.prototype);
+        expect(Object.getPrototypeOf(states)).toBe(Object.prototype);
+        expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(prototypeBefore);
+        expect(typeof Object.prototype.hasOwnProperty).toBe('function');
+        expect(({} as Record<string, unknown>).constructor).toBe(Object);
+        // And the keys read back through JSON as they are (what the server sends).
+        expect(JSON.parse(JSON.stringify(links))).toEqual(links);
       });
     });
 
@@ -510,8 +644,10 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
           ].filter(([n]) => !n!.includes(':')) as [string, string, string][];
           expect(positions.length).toBe(id.includes(':') ? 2 : 3);
           for (const [n, uid, svc] of positions) {
-            expect(await ex.setLinkedPod(n, uid, svc, 0, -1)).toBe(-1);
-            expect(await ex.trySetLinkedPod(n, uid, svc, 1, -1)).toMatchObject({ current: 0 });
+            expect(await ex.setLinkedPod(n, uid, svc, { podId: 0, persistSeconds: -1 })).toBe(-1);
+            expect(
+              await ex.trySetLinkedPod(n, uid, svc, { podId: 1, persistSeconds: -1 }),
+            ).toMatchObject({ current: 0 });
             expect(await ex.getLinkedPod(n, uid, svc)).toBe(0);
             expect(await ex.getLinkedPodIfPersist(n, uid, svc)).toBe(0);
             expect(await ex.batchGetLinkedPod(n, [uid], svc)).toEqual({ 0: [uid] });
@@ -523,9 +659,11 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
               value: { [svc]: '0' },
               ttl: -1,
             });
-            expect(await ex.removeLinkedPodWithId(n, uid, svc, -1, 0)).toBe(true);
-            expect(await ex.setLinkedPodIfAbsent(n, uid, svc, 2, 60)).toBe(2);
-            expect(await ex.removeLinkedPod(n, uid, svc, -1)).toBe(true);
+            expect(await ex.removeLinkedPodWithId(n, uid, svc, { podId: 0 })).toBe(true);
+            expect(
+              await ex.setLinkedPodIfAbsent(n, uid, svc, { podId: 2, persistSeconds: 60 }),
+            ).toBe(2);
+            expect(await ex.removeLinkedPod(n, uid, svc)).toBe(true);
           }
           // As a namespace (when it may be one) and a service of the state operations.
           const stateNs = id.includes(':') ? ns : id;
@@ -552,9 +690,9 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
 
       test('ids that differ only by spaces are different links', async () => {
         const ns = freshNamespace();
-        await ex.setLinkedPod(ns, 'u1', SVC, 1, -1);
-        await ex.setLinkedPod(ns, ' u1', SVC, 2, -1);
-        await ex.setLinkedPod(ns, 'u1 ', SVC, 3, -1);
+        await ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, ' u1', SVC, { podId: 2, persistSeconds: -1 });
+        await ex.setLinkedPod(ns, 'u1 ', SVC, { podId: 3, persistSeconds: -1 });
         expect(await ex.batchGetLinkedPod(ns, ['u1', ' u1', 'u1 '], SVC)).toEqual({
           1: ['u1'],
           2: [' u1'],
@@ -639,13 +777,15 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
           const redis = h.raw.client!;
           await redis.set(linkKey(ns, 'u1', SVC), '03');
           await redis.hset(linkIndexKey(ns, 'u1'), SVC, '03');
-          expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, -1, 3)).toBe(false);
+          expect(await ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 3 })).toBe(false);
           // A permanent "03" refuses pod 3: it is another value.
-          expect(await ex.trySetLinkedPod(ns, 'u1', SVC, 3, -1)).toEqual({
-            linked: false,
-            current: 3,
-            previous: -1,
-          });
+          expect(await ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 3, persistSeconds: -1 })).toEqual(
+            {
+              linked: false,
+              current: 3,
+              previous: -1,
+            },
+          );
           expect(await redis.get(linkKey(ns, 'u1', SVC))).toBe('03');
         });
 
@@ -654,11 +794,11 @@ export function conformanceSuite(backend: BackendName, options: HarnessOptions =
           const redis = h.raw.client!;
           await redis.set(linkIndexKey(ns, 'u1'), 'not a hash');
           for (const call of [
-            () => ex.setLinkedPod(ns, 'u1', SVC, 1, -1),
-            () => ex.trySetLinkedPod(ns, 'u1', SVC, 1, -1),
-            () => ex.setLinkedPodIfAbsent(ns, 'u1', SVC, 1, 60),
-            () => ex.removeLinkedPod(ns, 'u1', SVC, -1),
-            () => ex.removeLinkedPodWithId(ns, 'u1', SVC, -1, 1),
+            () => ex.setLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 }),
+            () => ex.trySetLinkedPod(ns, 'u1', SVC, { podId: 1, persistSeconds: -1 }),
+            () => ex.setLinkedPodIfAbsent(ns, 'u1', SVC, { podId: 1, persistSeconds: 60 }),
+            () => ex.removeLinkedPod(ns, 'u1', SVC),
+            () => ex.removeLinkedPodWithId(ns, 'u1', SVC, { podId: 1 }),
           ]) {
             await expect(call()).rejects.toMatchObject({ code: 'SR_REDIS_SCRIPT' });
           }

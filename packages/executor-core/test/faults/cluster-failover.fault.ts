@@ -72,7 +72,8 @@ test('master failover: calls recover within the bound and replicated links survi
   // 1. Permanent links across every slot range, then WAIT 1 on each master connection the
   //    client wrote through: the replica has acknowledged all of them.
   const LINKS = 300;
-  for (let i = 0; i < LINKS; i++) await executor.setLinkedPod(ns, `pre-${i}`, 'room', i, -1);
+  for (let i = 0; i < LINKS; i++)
+    await executor.setLinkedPod(ns, `pre-${i}`, 'room', { podId: i, persistSeconds: -1 });
   const acked = await Promise.all(
     client.nodes('master').map(async (node) => Number(await node.call('WAIT', '1', '2000'))),
   );
@@ -98,7 +99,7 @@ test('master failover: calls recover within the bound and replicated links survi
       try {
         const pod = await executor.getLinkedPod(ns, `pre-${n}`, 'room');
         if (pod !== n) throw new Error(`read ${pod} for pre-${n}`);
-        await executor.setLinkedPod(ns, other, 'room', i, -1);
+        await executor.setLinkedPod(ns, other, 'room', { podId: i, persistSeconds: -1 });
         written.set(other, i);
         outcomes.push({ at, end: performance.now(), ok: true });
       } catch (error) {

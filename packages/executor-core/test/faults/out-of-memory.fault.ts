@@ -32,8 +32,8 @@ test('out of memory: writes fail with SR_REDIS_OOM and change nothing, reads wor
   const executor = createRedisExecutor({ redis, name: 'oom' });
   await executor.loadScripts();
   const ns = uniqueNamespace('oom');
-  await executor.setLinkedPod(ns, 'perm', 'room', 4, -1);
-  await executor.setLinkedPod(ns, 'temp', 'room', 5, 300);
+  await executor.setLinkedPod(ns, 'perm', 'room', { podId: 4, persistSeconds: -1 });
+  await executor.setLinkedPod(ns, 'temp', 'room', { podId: 5, persistSeconds: 300 });
   await executor.setServiceState(ns, 'room', 0, 'READY');
   await executor.setWorkloadState(ns, 'room', 'w1');
 
@@ -54,10 +54,18 @@ test('out of memory: writes fail with SR_REDIS_OOM and change nothing, reads wor
   const dumpBefore = await Promise.all(keys.map((k) => filler.dump(k)));
 
   const writes = {
-    setLinkedPod: await codeOf(executor.setLinkedPod(ns, 'new', 'room', 1, -1)),
-    setLinkedPodOverwrite: await codeOf(executor.setLinkedPod(ns, 'perm', 'room', 9, -1)),
-    trySetLinkedPod: await codeOf(executor.trySetLinkedPod(ns, 'new', 'room', 1, 100)),
-    setLinkedPodIfAbsent: await codeOf(executor.setLinkedPodIfAbsent(ns, 'new', 'room', 1, 100)),
+    setLinkedPod: await codeOf(
+      executor.setLinkedPod(ns, 'new', 'room', { podId: 1, persistSeconds: -1 }),
+    ),
+    setLinkedPodOverwrite: await codeOf(
+      executor.setLinkedPod(ns, 'perm', 'room', { podId: 9, persistSeconds: -1 }),
+    ),
+    trySetLinkedPod: await codeOf(
+      executor.trySetLinkedPod(ns, 'new', 'room', { podId: 1, persistSeconds: 100 }),
+    ),
+    setLinkedPodIfAbsent: await codeOf(
+      executor.setLinkedPodIfAbsent(ns, 'new', 'room', { podId: 1, persistSeconds: 100 }),
+    ),
     setServiceState: await codeOf(executor.setServiceState(ns, 'room', 1, 'READY')),
     setWorkloadState: await codeOf(executor.setWorkloadState(ns, 'room', 'w2')),
   };
@@ -87,7 +95,7 @@ test('out of memory: writes fail with SR_REDIS_OOM and change nothing, reads wor
   });
   expect(dumpAfter).toEqual(dumpBefore);
   // Removing frees memory and is allowed (DEL is not refused under OOM).
-  expect(await executor.removeLinkedPod(ns, 'temp', 'room', -1)).toBe(true);
+  expect(await executor.removeLinkedPod(ns, 'temp', 'room')).toBe(true);
   await executor.close();
   filler.disconnect();
   redis.disconnect();

@@ -37,22 +37,25 @@ test('SCRIPT FLUSH during load: no failed call', async () => {
       try {
         switch (i % 6) {
           case 0:
-            await executor.setLinkedPod(ns, uid, 'room', pod, -1);
+            await executor.setLinkedPod(ns, uid, 'room', { podId: pod, persistSeconds: -1 });
             break;
           case 1:
-            await executor.trySetLinkedPod(ns, uid, 'room', pod, 100);
+            await executor.trySetLinkedPod(ns, uid, 'room', { podId: pod, persistSeconds: 100 });
             break;
           case 2:
-            await executor.setLinkedPodIfAbsent(ns, uid, 'room', pod, 100);
+            await executor.setLinkedPodIfAbsent(ns, uid, 'room', {
+              podId: pod,
+              persistSeconds: 100,
+            });
             break;
           case 3:
             await executor.getLinkedPodIfPersist(ns, uid, 'room');
             break;
           case 4:
-            await executor.removeLinkedPodWithId(ns, uid, 'room', -1, pod);
+            await executor.removeLinkedPodWithId(ns, uid, 'room', { podId: pod });
             break;
           default:
-            await executor.removeLinkedPod(ns, uid, 'room', -1);
+            await executor.removeLinkedPod(ns, uid, 'room');
         }
         calls++;
       } catch (error) {

@@ -25,7 +25,7 @@ test('slow Redis: calls time out at the command timeout with SR_REDIS_TIMEOUT', 
   const executor = createRedisExecutor({ redis, name: 'slow' });
   await executor.loadScripts();
   const ns = uniqueNamespace('slow');
-  await executor.setLinkedPod(ns, 'u1', 'room', 3, -1);
+  await executor.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 });
   const admin = server.client();
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -46,7 +46,9 @@ test('slow Redis: calls time out at the command timeout with SR_REDIS_TIMEOUT', 
   while (performance.now() - pausedAt < PAUSE_MS - COMMAND_TIMEOUT_MS - MARGIN_MS) {
     await Promise.all([
       attempt('getLinkedPod', () => executor.getLinkedPod(ns, 'u1', 'room')),
-      attempt('setLinkedPod', () => executor.setLinkedPod(ns, 'u2', 'room', 1, 100)),
+      attempt('setLinkedPod', () =>
+        executor.setLinkedPod(ns, 'u2', 'room', { podId: 1, persistSeconds: 100 }),
+      ),
       attempt('getLinkedPodIfPersist', () => executor.getLinkedPodIfPersist(ns, 'u1', 'room')),
       attempt('getServiceState', () => executor.getServiceState(ns, 'room')),
       attempt('getWorkloadStateBatch', () => executor.getWorkloadStateBatch(ns, ['a', 'b'])),
