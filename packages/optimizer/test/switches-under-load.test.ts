@@ -26,7 +26,15 @@ test('run-time switches under load: no error, no lost write, every switch takes 
     connectionFactory: () => client(),
   });
   cleanup.push(() => executor.close());
-  const workload = runWorkload(executor, { durationMs: 2000, concurrency: 48, namespace });
+  // keep: the checker below writes into the same namespace until after the workload ends, and
+  // the workload's own cleanup would delete its keys under it; the test deletes them itself
+  // once the checker has stopped.
+  const workload = runWorkload(executor, {
+    durationMs: 2000,
+    concurrency: 48,
+    namespace,
+    keep: true,
+  });
 
   // A checker beside the load: each write is read back at once through the same executor.
   let checks = 0;
@@ -83,6 +91,7 @@ test('run-time switches under load: no error, no lost write, every switch takes 
   const result = await workload;
   running = false;
   await checker;
+  await executor.deleteNamespaceKeys(namespace);
 
   const failing = Object.entries(result.snapshot.operations)
     .filter(([, op]) => op.errors > 0)
