@@ -31,7 +31,7 @@ export function linkKey(namespace: string, uid: string, service: string): string
  */
 export function cachedKeyPrefixes(namespace: string, links = false): string[] {
   const prefixes = [`sf:{${namespace}:state:`, `sf:{${namespace}:workload:`];
-  if (links) prefixes.push(`sf:{${namespace}:lk:`);
+  if (links) prefixes.push(linkKeyPrefix(namespace));
   return prefixes;
 }
 

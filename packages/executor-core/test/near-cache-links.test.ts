@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { uniqueNamespace } from '@stateful-route/test-redis';
 import { createRedisExecutor, linkKey, type RedisExecutor } from '@stateful-route/executor-core';
 import { ownRedis } from './helpers/own-redis.js';
-import { seededRandom, StalenessChecker } from './helpers/staleness.js';
+import { seededRandom, StalenessChecker, untilSeen } from './helpers/staleness.js';
 
 const own = ownRedis({ args: ['--enable-debug-command', 'yes'] });
 
@@ -33,19 +33,6 @@ async function linkCommandCalls(admin: Redis): Promise<number> {
     if (match) calls += Number(match[1]);
   }
   return calls;
-}
-
-/** Polls until `read` returns `expected`; the ms it took, or an error after `boundMs`. */
-async function untilSeen<T>(read: () => Promise<T>, expected: T, boundMs = 100): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const value = await read();
-    if (value === expected) return performance.now() - started;
-    if (performance.now() - started > boundMs) {
-      throw new Error(`still ${String(value)} after ${boundMs} ms, want ${String(expected)}`);
-    }
-    await sleep(1);
-  }
 }
 
 describe('links in the near cache', () => {

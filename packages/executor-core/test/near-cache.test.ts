@@ -4,7 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, test } from 'vitest';
-import { seededRandom, StalenessChecker } from './helpers/staleness.js';
+import { seededRandom, StalenessChecker, untilSeen } from './helpers/staleness.js';
 import { uniqueNamespace } from '@stateful-route/test-redis';
 import {
   CHANNELS,
@@ -36,21 +36,6 @@ async function cachedExecutor(
     invalidationConnection: options.invalidation,
   });
   return executor;
-}
-
-/** Polls until `read` returns `expected`; returns the ms it took, or fails after `boundMs`. */
-async function untilSeen<T>(read: () => Promise<T>, expected: T, boundMs = 100): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const value = await read();
-    if (JSON.stringify(value) === JSON.stringify(expected)) return performance.now() - started;
-    if (performance.now() - started > boundMs) {
-      throw new Error(
-        `still ${JSON.stringify(value)} after ${boundMs} ms, want ${String(expected)}`,
-      );
-    }
-    await sleep(1);
-  }
 }
 
 async function clientIdByName(admin: Redis, name: string): Promise<string> {

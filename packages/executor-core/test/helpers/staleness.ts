@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * A bounded-staleness check for histories of reads against acknowledged writes: versions of
  * one key only grow, so a read that began at `t` must return at least the newest version
@@ -40,4 +42,26 @@ export function seededRandom(seed: number): () => number {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
     return state / 0x7fffffff;
   };
+}
+
+/**
+ * Polls `read` until it returns `expected` (compared as JSON); the ms it took, or an error
+ * after `boundMs`.
+ */
+export async function untilSeen<T>(
+  read: () => Promise<T>,
+  expected: T,
+  boundMs = 100,
+): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const value = await read();
+    if (JSON.stringify(value) === JSON.stringify(expected)) return performance.now() - started;
+    if (performance.now() - started > boundMs) {
+      throw new Error(
+        `still ${JSON.stringify(value)} after ${boundMs} ms, want ${String(expected)}`,
+      );
+    }
+    await sleep(1);
+  }
 }
