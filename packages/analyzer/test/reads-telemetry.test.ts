@@ -235,7 +235,13 @@ test('the slice timer reads each slice a little after it ends', async () => {
   const op = analyzer.snapshot().operations.getServiceState!;
   expect(op.count).toBe(80);
   const busy = op.timeline.filter((slice) => slice.count > 0);
-  expect(busy[0]).toMatchObject({ t: 0, count: 50 });
-  expect(busy.at(-1)?.count).toBe(30);
-  expect(busy.at(-1)?.t).toBeGreaterThanOrEqual(0.4);
+  // On a loaded machine the first batch may start after slice 0 or straddle
+  // a boundary; it takes milliseconds, so it fills at most two adjacent
+  // slices, and the second batch, 500 ms later, lands two or more slices on.
+  const first = busy[0]!.t;
+  const firstBatch = busy.filter((slice) => slice.t < first + 0.3);
+  expect(firstBatch.reduce((sum, slice) => sum + slice.count, 0)).toBe(50);
+  const secondBatch = busy.filter((slice) => slice.t > first + 0.3);
+  expect(secondBatch.reduce((sum, slice) => sum + slice.count, 0)).toBe(30);
+  expect(secondBatch[0]!.t - first).toBeGreaterThanOrEqual(0.4 - 1e-9);
 });
