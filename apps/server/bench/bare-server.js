@@ -1,7 +1,8 @@
 /* global process */
-// Reference point of the load benchmark: the same executor call as the server's GET link
-// route, in a bare Fastify route: no schema, no auth, no metrics, no analyzer, no logger.
-// The gap between this and the full server is what the server's features cost.
+// Reference points of the load benchmark: the same executor calls as the server's GET link
+// and PUT link if-absent routes, in bare Fastify routes: no schema, no auth, no metrics, no
+// analyzer, no logger, the executor without a command timeout. The gap between these and
+// the full server is what the server's features cost.
 // Usage: node bare-server.js <port> <redis-url>
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
@@ -14,6 +15,11 @@ const app = Fastify({ logger: false });
 app.get('/v1/namespaces/:ns/users/:uid/links/:svc', async (request) => {
   const { ns, uid, svc } = request.params;
   return { podId: await executor.getLinkedPod(ns, uid, svc) };
+});
+app.put('/v1/namespaces/:ns/users/:uid/links/:svc', async (request) => {
+  const { ns, uid, svc } = request.params;
+  const { podId, persistSeconds } = request.body;
+  return { podId: await executor.setLinkedPodIfAbsent(ns, uid, svc, { podId, persistSeconds }) };
 });
 await app.listen({ host: '127.0.0.1', port: Number(process.argv[2]) });
 process.on(

@@ -216,10 +216,12 @@ try {
   const helloCase = { url: `http://127.0.0.1:${helloPort}/hello` };
   const GET_FULL = 'GET link (getLinkedPod: GET), full server';
   const PUT_FULL = 'PUT link if-absent (Lua script), full server';
+  const BARE_PUT = 'PUT link if-absent, bare Fastify + executor (reference)';
   const cases = {
     'GET link, bare Fastify + executor (reference)': {
       url: `http://127.0.0.1:${barePort}${linkPath}`,
     },
+    [BARE_PUT]: putLink(barePort),
     [GET_FULL]: getLink(serverPort),
     [PUT_FULL]: putLink(serverPort),
   };
@@ -232,9 +234,10 @@ try {
   const names = Object.keys(cases);
   pidOf.set(helloCase, helloChild.pid);
   pidOf.set(cases['GET link, bare Fastify + executor (reference)'], bareChild.pid);
+  pidOf.set(cases[BARE_PUT], bareChild.pid);
   pidOf.set(cases[GET_FULL], serverChild.pid);
   pidOf.set(cases[PUT_FULL], serverChild.pid);
-  ablationChildren.forEach((child, i) => pidOf.set(cases[names[3 + i]], child.pid));
+  ablationChildren.forEach((child, i) => pidOf.set(cases[names[4 + i]], child.pid));
 
   console.log(
     `server load benchmark: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE} s per case ` +

@@ -199,6 +199,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   let redis: RedisClient | null;
   let backendSummary: string;
   let closeExecutor: boolean;
+  // The INFO client of a backend built here (an injected `redis` stays the caller's).
+  let infoClient: RedisClient | null = null;
   if (options.executor) {
     executor = options.executor;
     redis = options.redis ?? null;
@@ -222,6 +224,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     };
     const backend = createBackend(config, 'server', onClientError);
     ({ executor, redis } = backend);
+    infoClient = redis;
     backendSummary = backend.summary;
     closeExecutor = options.closeExecutor ?? true;
   }
@@ -237,6 +240,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       : createAnalyzer({ executor, ...(redis ? { redis } : {}) });
   } catch (error) {
     if (closeExecutor) await executor.close();
+    infoClient?.disconnect();
     throw error;
   }
   // From here on, app.close() releases everything acquired so far (see the onClose hook).
@@ -253,6 +257,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     availability?.close();
     analyzer.close();
     if (closeExecutor) await executor.close();
+    infoClient?.disconnect();
   });
   try {
     await assemble();

@@ -32,7 +32,7 @@ export interface ServerConfig {
   bodyLimit: number;
   /** Most uids or services in one batch request. Default 1000. */
   maxBatch: number;
-  /** ioredis `commandTimeout` in ms: a Redis call fails with SR_REDIS_TIMEOUT after it. */
+  /** The executor's `commandTimeoutMs`: a Redis call fails with SR_REDIS_TIMEOUT after it. */
   commandTimeoutMs: number;
   /**
    * ioredis auto-pipelining: commands issued in the same event-loop tick share one socket

@@ -91,6 +91,34 @@ describe('issue 11 finding 3: the command timeout holds for every call in flight
     expect(outcome.ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
   });
 
+  test('with commandTimeoutMs and a client without a timeout, maintenance calls are bounded too', async () => {
+    // Script loading, link scans and namespace sweeps send their own commands (SCRIPT LOAD,
+    // SCAN, pipelines, UNLINK): each is bounded by the executor, not by ioredis.
+    const executor = createRedisExecutor({
+      redis: client({ enableAutoPipelining: true }),
+      commandTimeoutMs: TIMEOUT_MS,
+    });
+    cleanup.push(() => executor.close());
+    const ns = uniqueNamespace('bounds');
+    await executor.setLinkedPod(ns, 'u1', 'room', { podId: 3, persistSeconds: -1 });
+    const admin = client();
+    await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+    cleanup.push(() => admin.call('CLIENT', 'UNPAUSE'));
+    const done = await Promise.all([
+      timed('loadScripts', () => executor.loadScripts()),
+      timed('scanLinks', () => executor.scanLinks(ns)),
+      timed('hasNamespaceKeys', () => executor.hasNamespaceKeys(ns)),
+      timed('deleteNamespaceKeys', () => executor.deleteNamespaceKeys(ns)),
+      timed('trySetLinkedPod', () =>
+        executor.trySetLinkedPod(ns, 'u1', 'room', { podId: 4, persistSeconds: 60 }),
+      ),
+    ]);
+    for (const outcome of done) {
+      expect(outcome, outcome.op).toMatchObject({ code: 'SR_REDIS_TIMEOUT' });
+      expect(outcome.ms, outcome.op).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    }
+  });
+
   test('a bad commandTimeoutMs is refused', () => {
     for (const commandTimeoutMs of [0, -1, Number.NaN, '5' as unknown as number]) {
       expect(() => createRedisExecutor({ redis: client(), commandTimeoutMs })).toThrow(

@@ -18,6 +18,7 @@ import {
   type LinkScanPage,
   type ScannedLink,
 } from '../link-scan.js';
+import type { Bound } from './deadline.js';
 import { isCluster, type RedisClient } from './options.js';
 import { replyCode, toExecutorError } from './redis-errors.js';
 
@@ -81,10 +82,14 @@ function startOf(list: readonly Master[], cursor: string | null): Position {
 }
 
 /** GET and TTL of `keys` in one pipeline: [value, ttl] each, [null, -2] for a skipped key. */
-async function readLinks(node: Redis, keys: readonly string[]): Promise<[string | null, number][]> {
+async function readLinks(
+  node: Redis,
+  keys: readonly string[],
+  bound: Bound,
+): Promise<[string | null, number][]> {
   const pipeline = node.pipeline();
   for (const key of keys) pipeline.get(key).ttl(key);
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = (await bound(pipeline.exec())) ?? [];
   const out: [string | null, number][] = [];
   for (let i = 0; i < keys.length; i++) {
     const [valueError, value] = replies[2 * i] ?? [null, null];
@@ -104,13 +109,14 @@ async function readLinks(node: Redis, keys: readonly string[]): Promise<[string 
 
 /**
  * One page of the links of `namespace` on a standalone Redis or a Cluster (each master in
- * turn). See `LinkScanMaintenance.scanLinks`.
+ * turn), each command bounded by `bound`. See `LinkScanMaintenance.scanLinks`.
  * @throws SR_VALIDATION for bad arguments; typed executor errors for Redis failures
  */
 export async function redisScanLinks(
   client: RedisClient,
   namespace: string,
   options?: LinkScanOptions,
+  bound: Bound = (command) => command,
 ): Promise<LinkScanPage> {
   const { service, count, cursor } = checkLinkScan(namespace, options);
   const pattern = linkKeyPattern(namespace, service);
@@ -124,7 +130,7 @@ export async function redisScanLinks(
   try {
     for (;;) {
       const { id, node } = list[master]!;
-      const [next, keys] = await node.scan(scan, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      const [next, keys] = await bound(node.scan(scan, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
       // The page in key order, so that a page cut short resumes after its last key.
       const page: { key: string; link: { uid: string; service: string } }[] = [];
       for (const key of keys) {
@@ -143,6 +149,7 @@ export async function redisScanLinks(
         const replies = await readLinks(
           node,
           batch.map((entry) => entry.key),
+          bound,
         );
         for (let i = 0; i < batch.length && links.length < count; i++) {
           const [value, ttl] = replies[i]!;

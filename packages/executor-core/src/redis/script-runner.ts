@@ -13,6 +13,7 @@ import {
 import { ScriptError, ValidationError } from '../errors.js';
 import type { ScriptTransport } from '../executor.js';
 import type { ConnectionPool } from './connection-pool.js';
+import type { Bound } from './deadline.js';
 import type { RedisClient } from './options.js';
 import { isNoscript, toExecutorError } from './redis-errors.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
@@ -38,6 +39,9 @@ export class ScriptRunner {
     private readonly executor: string,
     private readonly pool: ConnectionPool,
     transport: ScriptTransport,
+    // The executor's command deadline, around each SCRIPT LOAD (script calls are bounded by
+    // the executor as a whole: EVALSHA and, on NOSCRIPT, EVAL).
+    private readonly bound: Bound = (command) => command,
   ) {
     this.transport = transport;
   }
@@ -61,7 +65,7 @@ export class ScriptRunner {
           const started = performance.now();
           let sha: unknown;
           try {
-            sha = await node.script('LOAD', script.source);
+            sha = await this.bound(node.script('LOAD', script.source));
           } catch (error) {
             throw toExecutorError(error, script.name);
           }
