@@ -483,7 +483,7 @@ describe('connection loss', () => {
   });
 });
 
-test('bounded: the least recently used entry is evicted past maxEntries', async () => {
+test('bounded: past maxEntries, an entry not read since the last pass is evicted, a read one kept', async () => {
   const ns = uniqueNamespace('nc');
   const executor = await cachedExecutor({ maxEntries: 3 });
   for (const svc of ['a', 'b', 'c']) await executor.getWorkloadState(ns, svc);
@@ -496,6 +496,21 @@ test('bounded: the least recently used entry is evicted past maxEntries', async 
   expect(executor.stats().nearCacheHits - hits).toBe(2);
   expect(executor.stats().nearCacheMisses - misses).toBe(2);
   expect(executor.describe().nearCache).toEqual({ enabled: true, maxEntries: 3 });
+});
+
+test('bounded: a key read between cold reads keeps its entry; cold keys past maxEntries go', async () => {
+  const ns = uniqueNamespace('nc');
+  const executor = await cachedExecutor({ maxEntries: 3 });
+  await executor.getWorkloadState(ns, 'hot');
+  const { nearCacheHits: hits, nearCacheMisses: misses } = executor.stats();
+  for (let i = 0; i < 20; i++) {
+    await executor.getWorkloadState(ns, `cold-${i}`);
+    await executor.getWorkloadState(ns, 'hot');
+  }
+  expect(executor.stats().nearCacheHits - hits).toBe(20);
+  // At most 3 entries: the hot one and the last two cold ones; the rest were evicted.
+  for (let i = 0; i < 18; i++) await executor.getWorkloadState(ns, `cold-${i}`);
+  expect(executor.stats().nearCacheMisses - misses).toBe(20 + 18);
 });
 
 test('connections added at run time are tracked before they serve cached reads', async () => {
