@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { hasNamespaceMaintenance, OPERATIONS } from '@stateful-route/executor-core';
 import type { OperationName, StatefulExecutor } from '@stateful-route/executor-core';
 import { createAnalyzer, inFlightProbe } from './analyzer.js';
@@ -52,6 +52,14 @@ export interface WorkloadOptions {
   durationMs: number;
   /** Calls in flight at once. Default 64. */
   concurrency?: number;
+  /**
+   * Offered load in calls per second, at most (the run is then paced: each worker calls on
+   * its own schedule of `concurrency / rate` seconds, and goes on at once while behind it).
+   * Default: none, every worker calls again as soon as its call ends (closed loop). Two
+   * configurations compare fairly on latency at one `rate` that both sustain; at full speed
+   * the faster one also runs at a higher load.
+   */
+  rate?: number;
   /**
    * Key namespace. Default: a fresh one per run, `sr-bench-<8 hex digits>`. Unless `keep` is
    * true it must hold no key when the run starts (its keys are all deleted at the end).
@@ -214,6 +222,10 @@ export async function runWorkload(
     throw new InvalidOptionError('warmupMs', 'must be a number of milliseconds >= 0');
   }
   const concurrency = positiveInteger('concurrency', options.concurrency, 64);
+  const rate = options.rate;
+  if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) {
+    throw new InvalidOptionError('rate', 'must be a positive number of calls per second');
+  }
   const services = positiveInteger('services', options.services, 4);
   const pods = positiveInteger('pods', options.pods, 8);
   const uids = positiveInteger('uids', options.uids, 10_000);
@@ -251,6 +263,8 @@ export async function runWorkload(
       namespace,
       warmupMs,
       concurrency,
+      // One worker's time between calls, in ms (0: closed loop).
+      intervalMs: rate === undefined ? 0 : (concurrency * 1000) / rate,
       pods,
       uids,
       progressIntervalMs,
@@ -275,6 +289,7 @@ interface RunPlan {
   namespace: string;
   warmupMs: number;
   concurrency: number;
+  intervalMs: number;
   pods: number;
   uids: number;
   progressIntervalMs: number;
@@ -289,7 +304,8 @@ async function drive(
   options: WorkloadOptions,
   plan: RunPlan,
 ): Promise<WorkloadResult> {
-  const { namespace, concurrency, pods, uids, seed, names, cumulative, serviceNames } = plan;
+  const { namespace, concurrency, intervalMs, pods, uids, seed, names, cumulative, serviceNames } =
+    plan;
   const services = serviceNames.length;
   const signal = options.signal;
 
@@ -418,7 +434,19 @@ async function drive(
     const worker = async (index: number): Promise<void> => {
       // Distinct, reproducible streams per worker.
       const random = createRandom((seed * 0x9e3779b1 + index * 0x85ebca6b + salt) >>> 0);
+      // Paced: the workers' schedules are staggered over one interval.
+      let next = startedAt + (index * intervalMs) / concurrency;
       while (!stop) {
+        if (intervalMs > 0) {
+          // Timers have millisecond grain: wait only when a whole one is ahead; a worker
+          // that is behind calls at once until it is on schedule again.
+          const ahead = next - performance.now();
+          if (ahead >= 1) {
+            await sleep(ahead);
+            if (stop) break;
+          }
+          next += intervalMs;
+        }
         try {
           const pending = call(random);
           // Once every 64 calls, right after issuing one: a moment when this run's calls

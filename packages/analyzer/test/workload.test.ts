@@ -69,6 +69,33 @@ test('drives the default mix against real Redis and measures it', async () => {
   expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
 });
 
+test('rate caps the offered load: a run never makes more calls than rate x time', async () => {
+  const executor = createMemoryExecutor({ name: 'workload-rate' });
+  try {
+    // The memory backend could make hundreds of thousands of calls per second here.
+    const rate = 2000;
+    const result = await runWorkload(executor, {
+      durationMs: 1000,
+      warmupMs: 0,
+      concurrency: 16,
+      rate,
+    });
+    expect(result.errors).toBe(0);
+    // At most: the schedule's calls over the time it ran (one per worker may start at the
+    // deadline). At least half: a busy machine may delay timers, not add calls.
+    expect(result.operations).toBeLessThanOrEqual((rate * result.elapsedMs) / 1000 + 16);
+    expect(result.operations).toBeGreaterThan(rate / 2);
+    for (const rate of [0, -1, Number.NaN, Infinity]) {
+      await expect(runWorkload(executor, { durationMs: 10, rate })).rejects.toMatchObject({
+        code: 'SR_ANALYZER_INVALID_OPTION',
+        option: 'rate',
+      });
+    }
+  } finally {
+    await executor.close();
+  }
+});
+
 test('on the memory backend, the analyzer counts what the workers completed, in flight too', async () => {
   const executor = createMemoryExecutor({ name: 'workload-memory' });
   try {

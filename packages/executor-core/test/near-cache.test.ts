@@ -78,7 +78,7 @@ test('a second read is a hit marked cached on the traced message; stats and desc
   const stats = executor.stats();
   expect(stats.nearCacheHits).toBe(3);
   expect(stats.nearCacheMisses).toBe(3);
-  expect(executor.describe().nearCache).toEqual({ enabled: true, maxEntries: 10_000 });
+  expect(executor.describe().nearCache).toEqual({ enabled: true, maxEntries: 100_000 });
 
   // A hit hands out a copy: the caller mutating it does not change the cache.
   const mine = await executor.getServiceState(ns, 'room');
@@ -86,7 +86,7 @@ test('a second read is a hit marked cached on the traced message; stats and desc
   expect(await executor.getServiceState(ns, 'room')).toEqual({ 0: 'READY' });
 
   await executor.disableNearCache();
-  expect(executor.describe().nearCache).toEqual({ enabled: false, maxEntries: 10_000 });
+  expect(executor.describe().nearCache).toEqual({ enabled: false, maxEntries: 100_000 });
   expect(await executor.getServiceState(ns, 'room')).toEqual({ 0: 'READY' });
   expect(executor.stats().nearCacheHits).toBe(stats.nearCacheHits + 2);
 });

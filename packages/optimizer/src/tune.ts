@@ -1,7 +1,8 @@
 /**
  * Trials: each candidate configuration runs the same workload for a short time, in
  * interleaved rounds, and the fastest by median throughput wins, provided it made no error,
- * kept its p99 within a guard of the baseline's, and its lead over the runner-up is
+ * kept its p99 within a guard of the baseline's at the same offered load (a paced trial at
+ * `guardLoad` of the baseline's throughput), and its lead over the runner-up is
  * significant; a lead within the noise is settled by a stated tie-break. Every trial is
  * reported with its spread and why it won or lost, and the winner as the code to paste.
  */
@@ -43,8 +44,20 @@ export interface TuneOptions {
   warmupMs?: number;
   /** Configurations to try after the baseline. Default: `defaultCandidates()`. */
   candidates?: readonly TuneConfiguration[];
-  /** A candidate's p99 may be at most this multiple of the baseline's. Default 1.5. */
+  /**
+   * A candidate's p99 may be at most this multiple of the baseline's, both measured at the
+   * same offered load (see `guardLoad`). Default 1.5.
+   */
   p99GuardRatio?: number;
+  /**
+   * The load of the latency guard, as a fraction of the baseline's median throughput: after
+   * the rounds, the baseline and every candidate run one more trial paced at that rate
+   * (runWorkload's `rate`), and their p99s there are compared. At full speed the p99s do not
+   * compare: with the same calls in flight, a faster configuration runs a higher load, and
+   * its p99 rises with it (what a user sees at a given request rate is the paced figure).
+   * From 0.05 to 1; default 0.8, a load the baseline itself sustains.
+   */
+  guardLoad?: number;
   /**
    * Rounds: every configuration is measured once per round, in an order that alternates
    * (forward, then backward, shifted by one every two rounds) so that the machine's drift
@@ -80,7 +93,13 @@ export interface Trial {
   /** Completed calls per second. */
   throughput: number;
   p50Ms: number;
+  /** At full speed (median round). */
   p99Ms: number;
+  /**
+   * At the guard's offered load (`guardRate` calls/s), the figure the guard compares;
+   * undefined when the trial did not run it (a failed configuration).
+   */
+  p99AtGuardLoadMs?: number;
   /** Summed over the rounds. */
   operations: number;
   errors: number;
@@ -113,6 +132,8 @@ export interface TuneResult {
   rounds: number;
   /** Significance level of the tests. */
   alpha: number;
+  /** Offered load of the latency guard's paced trials, in calls per second. */
+  guardRate: number;
   /**
    * The fastest eligible trial's lead over the runner-up (median throughput), tested on the
    * per-round figures; null with fewer than two eligible trials.
@@ -245,6 +266,10 @@ export async function tune(
   if (!Number.isFinite(guard) || guard < 1) {
     throw new OptimizerOptionError('p99GuardRatio', 'must be a number >= 1');
   }
+  const guardLoad = options.guardLoad ?? 0.8;
+  if (!Number.isFinite(guardLoad) || guardLoad < 0.05 || guardLoad > 1) {
+    throw new OptimizerOptionError('guardLoad', 'must be a number from 0.05 to 1');
+  }
   const inPlace = typeof target !== 'function';
   const factory: ExecutorFactory = inPlace ? () => target : target;
 
@@ -259,6 +284,7 @@ export async function tune(
 
   const measure = async (
     configuration: TuneConfiguration | undefined,
+    rate?: number,
   ): Promise<{ configuration: TuneConfiguration; snapshot: AnalysisSnapshot; result: Sample }> => {
     const executor = await factory();
     try {
@@ -270,6 +296,7 @@ export async function tune(
         ...options.workload,
         durationMs: trialMs,
         warmupMs,
+        ...(rate === undefined ? {} : { rate }),
       });
       return { configuration: actual, snapshot: result.snapshot, result };
     } finally {
@@ -374,12 +401,35 @@ export async function tune(
   });
   const baseline = trials[0]!;
 
-  const p99Limit = baseline.p99Ms * guard;
+  // The latency guard: every configuration that made no error runs once more, paced at the
+  // same rate, and its p99 there is compared with the baseline's.
+  const guardRate = round(baseline.throughput * guardLoad);
+  const guarded = trials.filter(
+    (trial, index) => guardRate > 0 && !trial.verdict && (index === 0 || trial.errors === 0),
+  );
+  const total = done + guarded.length;
+  for (const trial of guarded) {
+    const index = trials.indexOf(trial);
+    const measured = await measure(plans[index]!.actual ?? plans[index]!.configuration, guardRate);
+    trial.p99AtGuardLoadMs = round(overallPercentile(measured.snapshot, 0.99));
+    trial.errors += measured.result.errors;
+    done += 1;
+    options.onProgress?.({
+      label: `${trial.label} (at ${guardRate} calls/s)`,
+      round: rounds,
+      rounds,
+      throughput: measured.result.throughput,
+      done,
+      total,
+    });
+  }
+  const baselineP99 = baseline.p99AtGuardLoadMs ?? baseline.p99Ms;
+  const p99Limit = baselineP99 * guard;
   for (const trial of trials) {
     if (trial.verdict) continue;
     if (trial.errors > 0) trial.verdict = `rejected: ${trial.errors} errors`;
-    else if (trial.p99Ms > p99Limit) {
-      trial.verdict = `rejected: p99 ${trial.p99Ms} ms above the guard (${guard}x the baseline's ${baseline.p99Ms} ms = ${round(p99Limit)} ms)`;
+    else if ((trial.p99AtGuardLoadMs ?? Infinity) > p99Limit) {
+      trial.verdict = `rejected: p99 ${trial.p99AtGuardLoadMs} ms at ${guardRate} calls/s, above the guard (${guard}x the baseline's ${baselineP99} ms there = ${round(p99Limit)} ms)`;
     } else trial.eligible = true;
   }
   const eligible = trials.filter((t) => t.eligible);
@@ -415,6 +465,7 @@ export async function tune(
     tied: ranking?.tied.length ?? 0,
     speedup,
     guard,
+    guardRate,
     rounds,
     alpha,
   });
@@ -444,6 +495,7 @@ export async function tune(
     applied,
     rounds,
     alpha,
+    guardRate,
     lead,
     fastest,
     chosenBy,
@@ -485,6 +537,7 @@ function reasonOf(r: {
   tied: number;
   speedup: number;
   guard: number;
+  guardRate: number;
   rounds: number;
   alpha: number;
 }): string {
@@ -502,7 +555,8 @@ function reasonOf(r: {
         ? `No candidate beat the baseline (${baseline.label}) at ${figures(baseline)} within the guards; it is kept.`
         : `${winner.label}: ${figures(winner)}, ${r.speedup.toFixed(2)}x the baseline's ${baseline.throughput} ` +
             `(${baseline.label}), the highest median of ${r.eligible} eligible trials; no errors, ` +
-            `p99 ${winner.p99Ms} ms within ${r.guard}x of the baseline's ${baseline.p99Ms} ms.`,
+            `p99 at ${r.guardRate} calls/s ${winner.p99AtGuardLoadMs} ms, within ${r.guard}x of the ` +
+            `baseline's ${baseline.p99AtGuardLoadMs} ms there.`,
     );
     if (r.lead)
       parts.push(`Lead over the runner-up (${r.lead.over}): ${leadText(r.lead, r.alpha)}.`);

@@ -81,7 +81,7 @@ export function snapshot(
       scriptTransport: 'evalsha',
       autoPipelining: false,
       connections: 1,
-      nearCache: { enabled: false, maxEntries: 10_000 },
+      nearCache: { enabled: false, maxEntries: 100_000 },
       executor: 'test',
       startedAt: new Date(0).toISOString(),
       endedAt: new Date(seconds * 1000).toISOString(),
@@ -101,7 +101,7 @@ export function description(overrides: Partial<ExecutorDescription> = {}): Execu
     scriptTransport: 'evalsha',
     autoPipelining: false,
     connections: 1,
-    nearCache: { enabled: false, maxEntries: 10_000 },
+    nearCache: { enabled: false, maxEntries: 100_000 },
     ...overrides,
   };
 }

@@ -67,8 +67,10 @@ test('in place: interleaved rounds, spreads, a tested lead, the winner applied a
     connections: 1,
     nearCache: false,
   });
-  // Every round measures every configuration; the order alternates.
+  // Every round measures every configuration; the order alternates. Then each runs once at
+  // the guard's load.
   const [b, c1, c2] = result.trials.map((t) => t.label);
+  const at = `(at ${result.guardRate} calls/s)`;
   expect(progress).toEqual([
     `1:${b}:1/9`,
     `1:${c1}:2/9`,
@@ -79,7 +81,18 @@ test('in place: interleaved rounds, spreads, a tested lead, the winner applied a
     `3:${c1}:7/9`,
     `3:${c2}:8/9`,
     `3:${b}:9/9`,
+    `3:${b} ${at}:10/12`,
+    `3:${c1} ${at}:11/12`,
+    `3:${c2} ${at}:12/12`,
   ]);
+  // The guard's load: 0.8 of the baseline's median throughput, where the p99s compare.
+  expect(result.guardRate).toBeCloseTo(result.baseline.throughput * 0.8, 0);
+  for (const trial of result.trials) {
+    expect(trial.p99AtGuardLoadMs).toBeGreaterThan(0);
+    if (!trial.eligible && trial.verdict.startsWith('rejected: p99')) {
+      expect(trial.p99AtGuardLoadMs).toBeGreaterThan(1.5 * result.baseline.p99AtGuardLoadMs!);
+    }
+  }
   for (const trial of result.trials) {
     expect(trial.verdict).not.toBe('');
     expect(trial.operations).toBeGreaterThan(0);
@@ -190,8 +203,9 @@ test('a factory: fresh executors per trial; configurations that cannot be made a
       p99GuardRatio: 100,
     },
   );
-  // Baseline and the first candidate twice; the second failed once and was not retried.
-  expect(made).toHaveLength(5);
+  // Baseline and the first candidate twice, and once each at the guard's load; the second
+  // failed once and was not retried.
+  expect(made).toHaveLength(7);
   // No connectionFactory: two connections cannot be made.
   expect(result.trials[2]!.verdict).toMatch(/could not be configured: SR_VALIDATION/);
   expect(result.trials[2]!.eligible).toBe(false);
@@ -209,7 +223,16 @@ test('rejects bad options', async () => {
   ).rejects.toMatchObject({
     code: 'SR_OPTIMIZER_INVALID_OPTION',
   });
-  for (const bad of [{ rounds: 0 }, { rounds: 21 }, { rounds: 2.5 }, { alpha: 0 }, { alpha: 1 }]) {
+  for (const bad of [
+    { rounds: 0 },
+    { rounds: 21 },
+    { rounds: 2.5 },
+    { alpha: 0 },
+    { alpha: 1 },
+    { guardLoad: 0 },
+    { guardLoad: 1.5 },
+    { guardLoad: Number.NaN },
+  ]) {
     await expect(tune(executor, { workload: {}, trialMs: 10, ...bad })).rejects.toMatchObject({
       code: 'SR_OPTIMIZER_INVALID_OPTION',
     });

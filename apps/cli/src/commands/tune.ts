@@ -121,6 +121,7 @@ export function registerTune(program: Command, r: Registrar): void {
         namespace,
         rounds: result.rounds,
         alpha: result.alpha,
+        guardRate: result.guardRate,
         winner: withoutSnapshot(result.winner),
         baseline: withoutSnapshot(result.baseline),
         fastest: result.fastest.label,
@@ -140,7 +141,18 @@ export function registerTune(program: Command, r: Registrar): void {
       ctx.out.result(json, () => {
         const { style } = ctx.out;
         ctx.out.table(
-          ['CONFIGURATION', 'OPS/S', 'MIN', 'MAX', 'CV', 'P50', 'P99', 'ERRORS', 'VERDICT'],
+          [
+            'CONFIGURATION',
+            'OPS/S',
+            'MIN',
+            'MAX',
+            'CV',
+            'P50',
+            'P99',
+            'P99 AT LOAD',
+            'ERRORS',
+            'VERDICT',
+          ],
           result.trials.map((trial) => [
             trial === result.winner ? style.bold(trial.label) : trial.label,
             formatNumber(trial.throughput, 1),
@@ -149,6 +161,7 @@ export function registerTune(program: Command, r: Registrar): void {
             `${formatNumber(trial.spread.cvPercent, 1)}%`,
             formatMs(trial.p50Ms),
             formatMs(trial.p99Ms),
+            trial.p99AtGuardLoadMs === undefined ? '-' : formatMs(trial.p99AtGuardLoadMs),
             formatNumber(trial.errors),
             trial.verdict,
           ]),
@@ -156,7 +169,9 @@ export function registerTune(program: Command, r: Registrar): void {
         ctx.out.line(
           style.dim(
             `OPS/S: median of ${result.rounds} interleaved round${result.rounds === 1 ? '' : 's'}; ` +
-              'MIN, MAX and CV (coefficient of variation) over the rounds',
+              'MIN, MAX and CV (coefficient of variation) over the rounds; P50, P99 at full ' +
+              `speed; P99 AT LOAD: paced at ${formatNumber(result.guardRate, 1)} calls/s, what ` +
+              'the latency guard compares',
           ),
         );
         ctx.out.line();
