@@ -7,7 +7,7 @@
 //
 // Run: pnpm bench (root, builds first) or, after a build, node packages/optimizer/bench/workload.js
 // Env: BENCH_SECONDS (seconds per side-by-side run, default 1.5), BENCH_SIDE_ROUNDS (default
-// 8), BENCH_TRIAL_MS (tune trial, default 800), BENCH_ROUNDS (tune rounds, default 3).
+// 8), BENCH_TRIAL_MS (tune trial, default 800), BENCH_ROUNDS (tune rounds, default 5, as tune()).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +23,7 @@ import { applyActions, evaluate, tune } from '@stateful-route/optimizer';
 const seconds = Number(process.env.BENCH_SECONDS ?? 1.5);
 const sideRounds = Number(process.env.BENCH_SIDE_ROUNDS ?? 8);
 const trialMs = Number(process.env.BENCH_TRIAL_MS ?? 800);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const load = () => os.loadavg()[0].toFixed(1);
 const concurrency = 64;
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs');

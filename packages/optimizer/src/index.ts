@@ -23,7 +23,15 @@ export type {
   Trial,
   ExecutorFactory,
 } from './tune.js';
-export { pairedLead, pText, rank, simplerFirst, spreadOf, TIE_BREAK_RULE } from './ranking.js';
+export {
+  pairedLead,
+  pText,
+  rank,
+  simplerFirst,
+  spreadOf,
+  TIE_BREAK_RULE,
+  TIE_MARGIN,
+} from './ranking.js';
 export type { LeadTest, Ranking, RankedConfiguration, Spread } from './ranking.js';
 export { setupOf } from './setup.js';
 export type { ExecutorSetup } from './setup.js';

@@ -121,6 +121,13 @@ export interface RankedConfiguration {
 }
 
 /** The tie-break of `tune()`, as stated in its result. */
+/**
+ * How far below the fastest's median a configuration may be and still count as tied with it
+ * when the lead is not significant: 10%. Without it, a few noisy rounds made a configuration
+ * at a third of the fastest's median "not significantly slower", and the tie-break picked it.
+ */
+export const TIE_MARGIN = 0.1;
+
 export const TIE_BREAK_RULE =
   'the baseline when it is among them, as nothing shows a change would help; else the ' +
   'simplest: near cache off, then fewer connections, then auto-pipelining off, then evalsha ' +
@@ -154,14 +161,18 @@ export interface Ranking<T extends RankedConfiguration> {
   lead: LeadTest | null;
   /** `throughput`: the fastest, its lead significant (or alone). `tie-break`: see `tied`. */
   chosenBy: 'throughput' | 'tie-break';
-  /** The configurations whose lag behind the fastest is not significant (fastest included). */
+  /**
+   * The configurations whose lag behind the fastest is not significant and within
+   * `TIE_MARGIN` of its median (fastest included).
+   */
   tied: T[];
 }
 
 /**
  * Ranks eligible configurations (at least one): the fastest by median wins when its lead over
  * the runner-up is significant; otherwise the winner is picked among those not significantly
- * slower than the fastest by `TIE_BREAK_RULE` (`baseline`, when given and tied, first).
+ * slower than the fastest and within `TIE_MARGIN` of its median by `TIE_BREAK_RULE`
+ * (`baseline`, when given and tied, first). When none is that close, the fastest wins.
  */
 export function rank<T extends RankedConfiguration>(
   eligible: readonly T[],
@@ -186,8 +197,14 @@ export function rank<T extends RankedConfiguration>(
     return { winner: fastest, fastest, runnerUp, lead, chosenBy: 'throughput', tied: [fastest] };
   }
   const tied = byThroughput.filter(
-    (t) => t === fastest || !pairedLead(fastest.rounds, t.rounds, alpha).significant,
+    (t) =>
+      t === fastest ||
+      (t.throughput >= (1 - TIE_MARGIN) * fastest.throughput &&
+        !pairedLead(fastest.rounds, t.rounds, alpha).significant),
   );
+  if (tied.length === 1) {
+    return { winner: fastest, fastest, runnerUp, lead, chosenBy: 'throughput', tied };
+  }
   const winner =
     baseline !== undefined && tied.includes(baseline) ? baseline : [...tied].sort(simplerFirst)[0]!;
   return { winner, fastest, runnerUp, lead, chosenBy: 'tie-break', tied };

@@ -16,6 +16,7 @@ import {
   rank,
   spreadOf,
   TIE_BREAK_RULE,
+  TIE_MARGIN,
   type LeadTest,
   type Spread,
 } from './ranking.js';
@@ -240,7 +241,8 @@ export async function configure(executor: TunableExecutor, c: TuneConfiguration)
  * interleaved rounds, and ranks those with no error and a p99 within `p99GuardRatio` of the
  * baseline's by median throughput. The fastest wins when its lead over the runner-up is
  * significant (paired t-test on the per-round log ratios); otherwise the winner is chosen by
- * `TIE_BREAK_RULE` among the trials not significantly slower than the fastest. With an
+ * `TIE_BREAK_RULE` among the trials not significantly slower than the fastest and within
+ * `TIE_MARGIN` (10%) of its median; with none that close, the fastest wins. With an
  * executor, the switches are flipped in place (and the winner kept unless `apply: false`);
  * with a factory, each trial gets a fresh one. Total time: about (candidates + 1) x rounds x
  * (warmupMs + trialMs).
@@ -560,6 +562,12 @@ function reasonOf(r: {
     );
     if (r.lead)
       parts.push(`Lead over the runner-up (${r.lead.over}): ${leadText(r.lead, r.alpha)}.`);
+    if (r.lead && !r.lead.significant && winner !== baseline) {
+      parts.push(
+        `The lead is not significant, but no other configuration comes within ${TIE_MARGIN * 100}% ` +
+          'of its median, so none ties with it.',
+      );
+    }
   } else {
     parts.push(
       `No significant winner: the fastest, ${r.fastest.label} at ${figures(r.fastest)}, leads ` +
