@@ -65,7 +65,7 @@ export function registerTune(program: Command, r: Registrar): void {
           'stateful-route tune --redis redis://127.0.0.1:6379',
           'stateful-route tune --redis redis://127.0.0.1:6379 --trial 5s --concurrency 128 --json',
         ) +
-          '\nTakes about (configurations) x rounds x 1.25 x trial: 9 x 5 x 1.25 s = 56 s by default.\n',
+          '\nTakes about (configurations) x (rounds + 1) x 1.25 x trial: 9 x 6 x 1.25 s = 68 s by default\n(the extra trial of each is paced, for the latency guard).\n',
       ),
     async (ctx, _args, options) => {
       const trialMs = parseDuration(options['trial'] as string, 'trial', 100);
