@@ -119,10 +119,19 @@ test('in place: interleaved rounds, spreads, a tested lead, the winner applied a
       expect(result.winner).toBe(result.fastest);
       expect(result.tieBreak).toBeNull();
       expect(result.reason).toMatch(/significant at 0.05/);
-    } else {
+    } else if (
+      [...eligible].sort((a, b) => b.throughput - a.throughput)[1]!.throughput >=
+      0.9 * result.fastest.throughput
+    ) {
+      // The runner-up is within 10% of the fastest and not significantly slower: a tie.
       expect(result.chosenBy).toBe('tie-break');
       expect(result.tieBreak).toMatch(/simplest/);
       expect(result.reason).toMatch(/^No significant winner/);
+    } else {
+      // Not significant, but nobody within 10% of the fastest: it wins on throughput.
+      expect(result.chosenBy).toBe('throughput');
+      expect(result.winner).toBe(result.fastest);
+      expect(result.reason).toMatch(/not significant, but no other configuration comes within 10%/);
     }
   }
   expect(result.reason).toContain(result.winner.label);
