@@ -334,7 +334,7 @@ try {
     '',
     `Batching (a code change the \`batch-reads\` finding recommends, not a switch): resolving the pods of ` +
       `16 uids of one service per request, ${fmt(batching.single)} uids/s with one getLinkedPod each ` +
-      `(16 round trips) and ${fmt(batching.batch)} uids/s with one batchGetLinkedPod (one MGET): ` +
+      `(16 GETs, auto-pipelined, no near cache) and ${fmt(batching.batch)} uids/s with one batchGetLinkedPod (one MGET): ` +
       `**${batching.ratio.toFixed(2)}x** (median of 4 side-by-side rounds of 1 s).`,
     '',
     `The hottest read alone (\`getServiceState\` only, 64 in flight): ${fmt(hotRead.plain)} calls/s from ` +
