@@ -22,8 +22,9 @@ import type { AnalysisSnapshot } from './snapshot.js';
  * local cache read `getServiceState` on every request (the hottest read) and call
  * `setLinkedPodIfAbsent` with `persistSeconds: 300` only when their 240 s uid cache misses;
  * servers bind users with `trySetLinkedPod` and `persistSeconds: -1`; pods write their state
- * every 30 s and pod 0 the workload state every 60 s. Those writes are a few per minute against thousands of reads per second;
- * they are kept at 1% so that benchmarks still exercise the write path and invalidations.
+ * every 30 s and pod 0 the workload state every 60 s. Those writes are a few per minute
+ * against thousands of reads per second; they are kept at 1% so that benchmarks still
+ * exercise the write path and invalidations.
  */
 export const DEFAULT_MIX: Readonly<Partial<Record<OperationName, number>>> = {
   getServiceState: 70,

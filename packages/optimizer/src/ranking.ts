@@ -120,7 +120,6 @@ export interface RankedConfiguration {
   rounds: readonly number[];
 }
 
-/** The tie-break of `tune()`, as stated in its result. */
 /**
  * How far below the fastest's median a configuration may be and still count as tied with it
  * when the lead is not significant: 10%. Without it, a few noisy rounds made a configuration
@@ -128,6 +127,7 @@ export interface RankedConfiguration {
  */
 export const TIE_MARGIN = 0.1;
 
+/** The tie-break of `tune()`, as stated in its result. */
 export const TIE_BREAK_RULE =
   'the baseline when it is among them, as nothing shows a change would help; else the ' +
   'simplest: near cache off, then fewer connections, then auto-pipelining off, then evalsha ' +

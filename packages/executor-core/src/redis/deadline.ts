@@ -27,6 +27,9 @@ const same = (error: unknown): unknown => error;
 /** A command bounded by the executor's deadline, or the command itself when it has none. */
 export type Bound = <T>(command: Promise<T>) => Promise<T>;
 
+/** The `Bound` of an executor without a command timeout: the command itself. */
+export const unbounded: Bound = (command) => command;
+
 /** @internal Bounds the calls of one executor by `timeoutMs`. */
 export class CallDeadline {
   readonly timeoutMs: number;

@@ -18,7 +18,7 @@ import {
   type LinkScanPage,
   type ScannedLink,
 } from '../link-scan.js';
-import type { Bound } from './deadline.js';
+import { unbounded, type Bound } from './deadline.js';
 import { isCluster, type RedisClient } from './options.js';
 import { replyCode, toExecutorError } from './redis-errors.js';
 
@@ -116,7 +116,7 @@ export async function redisScanLinks(
   client: RedisClient,
   namespace: string,
   options?: LinkScanOptions,
-  bound: Bound = (command) => command,
+  bound: Bound = unbounded,
 ): Promise<LinkScanPage> {
   const { service, count, cursor } = checkLinkScan(namespace, options);
   const pattern = linkKeyPattern(namespace, service);

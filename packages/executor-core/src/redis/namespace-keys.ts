@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { namespaceKeyPattern } from '../keys.js';
 import { checkNamespace } from '../validation.js';
-import type { Bound } from './deadline.js';
+import { unbounded, type Bound } from './deadline.js';
 import { isCluster, type RedisClient } from './options.js';
 import { toExecutorError } from './redis-errors.js';
 
@@ -15,8 +15,6 @@ const SCAN_COUNT = 1000;
 function masters(client: RedisClient): Redis[] {
   return isCluster(client) ? client.nodes('master') : [client];
 }
-
-const unbounded: Bound = (command) => command;
 
 async function* batches(node: Redis, pattern: string, bound: Bound): AsyncGenerator<string[]> {
   let cursor = '0';

@@ -31,7 +31,7 @@ import { readLink } from '../values.js';
 import { CachedReads } from './cached-reads.js';
 import { ConnectionPool } from './connection-pool.js';
 import { checkRedisHealth } from './health-check.js';
-import { CallDeadline, type Bound } from './deadline.js';
+import { CallDeadline, unbounded, type Bound } from './deadline.js';
 import type { CachedLink, NearCacheOptions } from './near-cache.js';
 import {
   checkNearCacheOptions,
@@ -81,6 +81,10 @@ export class RedisExecutor
   readonly #factory: (() => RedisClient) | undefined;
   readonly #chunk: number;
   readonly #deadline: CallDeadline | undefined;
+  // The deadline without the error mapping, for scripts and for helpers that map errors
+  // themselves (script loading names the script; scans and namespace deletes run many
+  // commands per operation).
+  readonly #bound: Bound;
   // Run-time switches that await (near cache on/off, connection count, close) run one after
   // the other in call order: concurrent callers can never leave two near caches, a cache
   // without its connection, or a connection without its listeners.
@@ -107,7 +111,9 @@ export class RedisExecutor
       throw new ValidationError('batchChunkSize', 'range', 'must be an integer >= 1');
     }
     const timeoutMs = options.commandTimeoutMs ?? clientCommandTimeout(clients[0]!);
-    if (timeoutMs !== undefined) this.#deadline = new CallDeadline(timeoutMs);
+    const deadline = timeoutMs === undefined ? undefined : new CallDeadline(timeoutMs);
+    this.#deadline = deadline;
+    this.#bound = deadline ? (command) => deadline.bound(command) : unbounded;
     if (options.nearCache) {
       if (cluster) throw new UnsupportedError(NEAR_CACHE_ON_CLUSTER);
       checkNearCacheOptions(options.nearCache);
@@ -134,13 +140,8 @@ export class RedisExecutor
       : command.then(undefined, rethrowTyped);
   }
 
-  // The deadline without the error mapping, for helpers that map errors themselves (script
-  // loading names the script; scans and namespace deletes run many commands per operation).
-  #bound: Bound = (command) => (this.#deadline ? this.#deadline.bound(command) : command);
-
   #script(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const run = this.#scripts.run(script, keys, args);
-    return this.#deadline ? this.#deadline.bound(run) : run;
+    return this.#bound(this.#scripts.run(script, keys, args));
   }
 
   // Runs `run` after every switch called before it has finished.

@@ -13,7 +13,7 @@ import {
 import { ScriptError, ValidationError } from '../errors.js';
 import type { ScriptTransport } from '../executor.js';
 import type { ConnectionPool } from './connection-pool.js';
-import type { Bound } from './deadline.js';
+import { unbounded, type Bound } from './deadline.js';
 import type { RedisClient } from './options.js';
 import { isNoscript, toExecutorError } from './redis-errors.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
@@ -41,7 +41,7 @@ export class ScriptRunner {
     transport: ScriptTransport,
     // The executor's command deadline, around each SCRIPT LOAD (script calls are bounded by
     // the executor as a whole: EVALSHA and, on NOSCRIPT, EVAL).
-    private readonly bound: Bound = (command) => command,
+    private readonly bound: Bound = unbounded,
   ) {
     this.transport = transport;
   }
