@@ -70,17 +70,16 @@ export interface BuildAppOptions {
  * echoed; Fastify's default ids instead).
  * @internal
  */
-export type AblatableFeature =
-  'validation' | 'auth' | 'http-metrics' | 'executor-metrics' | 'analyzer' | 'request-id';
+export type AblatableFeature = (typeof ABLATABLE)[number];
 
-const ABLATABLE: readonly string[] = [
+const ABLATABLE = [
   'validation',
   'auth',
   'http-metrics',
   'executor-metrics',
   'analyzer',
   'request-id',
-] satisfies readonly AblatableFeature[];
+] as const;
 
 /** What the app exposes to its owner as `app.statefulRoute`. */
 export interface ServerState {
@@ -189,7 +188,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options.config };
   const without = new Set<string>(options.without ?? []);
   for (const feature of without) {
-    if (!ABLATABLE.includes(feature)) {
+    if (!(ABLATABLE as readonly string[]).includes(feature)) {
       throw new ConfigError('without', `unknown feature "${feature}" (${ABLATABLE.join(', ')})`);
     }
   }
