@@ -7,7 +7,7 @@ import {
   OPERATION_CHECKS as CHECKS,
   createRedisExecutor,
   OPERATIONS,
-  type OperationName,
+  type ContractOperationName,
   type RedisClient,
   type RedisExecutor,
   type StatefulExecutor,
@@ -21,7 +21,7 @@ import { ServerClient } from './http-client.js';
 import { connectRedis, type ConnectOptions, type Target } from './target.js';
 
 /** The 14 operations of the contract, plus `close()`. */
-export interface Backend extends Pick<StatefulExecutor, OperationName> {
+export interface Backend extends Pick<StatefulExecutor, ContractOperationName> {
   /** `redis` (direct) or `server` (HTTP). */
   readonly kind: 'redis' | 'server';
   /** Releases connections. Idempotent. */
@@ -64,7 +64,7 @@ export async function openRedisBackend(
   // Bound methods: the executor keeps its state in private fields, so `this` must be it.
   const operations = Object.fromEntries(
     OPERATIONS.map((operation) => [operation, executor[operation].bind(executor)]),
-  ) as Pick<StatefulExecutor, OperationName>;
+  ) as Pick<StatefulExecutor, ContractOperationName>;
   const backend: RedisBackend = {
     ...operations,
     kind: 'redis',

@@ -107,7 +107,8 @@ export const ServerErrorDescriptions: CodeDescriptions<ServerErrorCode> = {
 };
 
 /**
- * HTTP status of each code. Backend unavailability is 503 (retry later; Redis refusing the
+ * HTTP status of each code. No pod with room for an allocation is 409 (the request conflicts
+ * with the service's state now; nothing was written). Backend unavailability is 503 (retry later; Redis refusing the
  * server's credentials included: the request was fine, the deployment is not), a full Redis is
  * 507 (retrying will not help until memory is freed), a broken invariant is 500.
  */
@@ -118,6 +119,7 @@ export const STATUS_OF_CODE: Readonly<Record<ReplyErrorCode, number>> = Object.f
   SR_NOT_FOUND: 404,
   SR_METHOD_NOT_ALLOWED: 405,
   SR_REQUEST_TIMEOUT: 408,
+  SR_NO_CAPACITY: 409,
   SR_BODY_TOO_LARGE: 413,
   SR_UNSUPPORTED_MEDIA_TYPE: 415,
   SR_HEADERS_TOO_LARGE: 431,

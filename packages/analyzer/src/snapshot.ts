@@ -193,6 +193,7 @@ export interface AnalysisSnapshot {
 export function emptyErrorsByType(): Record<ErrorType, number> {
   return {
     validation: 0,
+    capacity: 0,
     connection: 0,
     timeout: 0,
     script: 0,

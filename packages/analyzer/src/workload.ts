@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { hasNamespaceMaintenance, OPERATIONS } from '@stateful-route/executor-core';
-import type { OperationName, StatefulExecutor } from '@stateful-route/executor-core';
+import type { ContractOperationName, StatefulExecutor } from '@stateful-route/executor-core';
 import { createAnalyzer, inFlightProbe } from './analyzer.js';
 import type { Analyzer } from './analyzer.js';
 import { InvalidOptionError } from './errors.js';
@@ -26,7 +26,7 @@ import type { AnalysisSnapshot } from './snapshot.js';
  * against thousands of reads per second; they are kept at 1% so that benchmarks still
  * exercise the write path and invalidations.
  */
-export const DEFAULT_MIX: Readonly<Partial<Record<OperationName, number>>> = {
+export const DEFAULT_MIX: Readonly<Partial<Record<ContractOperationName, number>>> = {
   getServiceState: 70,
   setLinkedPodIfAbsent: 15,
   getLinkedPod: 7,
@@ -88,7 +88,7 @@ export interface WorkloadOptions {
    * Operation -> weight. Replaces the default mix entirely (operations not named are not
    * called). Default `DEFAULT_MIX`.
    */
-  mix?: Partial<Record<OperationName, number>>;
+  mix?: Partial<Record<ContractOperationName, number>>;
   /** PRNG seed; the same seed gives every worker the same sequence of calls. Default 1. */
   seed?: number;
   /** Stops the run early. */
@@ -164,10 +164,10 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 function normaliseMix(mix: Partial<Record<string, number>>): {
-  names: OperationName[];
+  names: ContractOperationName[];
   cumulative: number[];
 } {
-  const names: OperationName[] = [];
+  const names: ContractOperationName[] = [];
   const cumulative: number[] = [];
   let total = 0;
   for (const [name, weight] of Object.entries(mix)) {
@@ -180,7 +180,7 @@ function normaliseMix(mix: Partial<Record<string, number>>): {
     }
     if (weight === 0) continue;
     total += weight;
-    names.push(name as OperationName);
+    names.push(name as ContractOperationName);
     cumulative.push(total);
   }
   if (total === 0) throw new InvalidOptionError('mix', 'needs at least one positive weight');
@@ -295,7 +295,7 @@ interface RunPlan {
   uids: number;
   progressIntervalMs: number;
   seed: number;
-  names: OperationName[];
+  names: ContractOperationName[];
   cumulative: number[];
   serviceNames: string[];
 }

@@ -43,6 +43,7 @@ function fakeExecutor(name: string): ExecutorTelemetry {
 
 const CODE_OF: Record<ErrorType, ErrorCode> = {
   validation: ErrorCodes.VALIDATION,
+  capacity: ErrorCodes.NO_CAPACITY,
   connection: ErrorCodes.CONNECTION,
   timeout: ErrorCodes.TIMEOUT,
   script: ErrorCodes.SCRIPT,

@@ -25,6 +25,19 @@ import type {
   TrySetResult,
 } from './executor.js';
 import { OPERATION_CHECKS as CHECKS } from './operation-checks.js';
+import type {
+  AllocateOptions,
+  Allocation,
+  Placement,
+  PlacementBatchOptions,
+  PlacementStrategy,
+  ReconcileOptions,
+  ReconcileResult,
+  RegisterPodOptions,
+  ReleaseResult,
+  SweepResult,
+} from './placement.js';
+import { DEFAULT_PLACEMENT_BATCH } from './placement.js';
 import {
   ExecutorTelemetry,
   registerTelemetry,
@@ -278,11 +291,104 @@ export abstract class BaseExecutor implements StatefulExecutor {
     });
   }
 
+  registerPod(
+    namespace: string,
+    service: string,
+    podId: number,
+    options: RegisterPodOptions,
+  ): Promise<void> {
+    return this.run('registerPod', 1, () => {
+      this.assertOpen();
+      CHECKS.registerPod(namespace, service, podId, options);
+      return this.doRegisterPod(namespace, service, podId, options.capacity, options.ttlSeconds);
+    });
+  }
+
+  drainPod(namespace: string, service: string, podId: number): Promise<void> {
+    return this.run('drainPod', 1, () => {
+      this.assertOpen();
+      CHECKS.drainPod(namespace, service, podId);
+      return this.doSetDraining(namespace, service, podId, true);
+    });
+  }
+
+  undrainPod(namespace: string, service: string, podId: number): Promise<void> {
+    return this.run('undrainPod', 1, () => {
+      this.assertOpen();
+      CHECKS.undrainPod(namespace, service, podId);
+      return this.doSetDraining(namespace, service, podId, false);
+    });
+  }
+
+  allocate(
+    namespace: string,
+    uid: string,
+    service: string,
+    options: AllocateOptions,
+  ): Promise<Allocation> {
+    return this.run('allocate', 1, () => {
+      this.assertOpen();
+      CHECKS.allocate(namespace, uid, service, options);
+      return this.doAllocate(
+        namespace,
+        uid,
+        service,
+        options.persistSeconds,
+        options.strategy ?? 'least-loaded',
+      );
+    });
+  }
+
+  release(namespace: string, uid: string, service: string): Promise<ReleaseResult> {
+    return this.run('release', 1, () => {
+      this.assertOpen();
+      CHECKS.release(namespace, uid, service);
+      return this.doRelease(namespace, uid, service);
+    });
+  }
+
+  placement(namespace: string, service: string): Promise<Placement> {
+    return this.run('placement', 1, () => {
+      this.assertOpen();
+      CHECKS.placement(namespace, service);
+      return this.doPlacement(namespace, service);
+    });
+  }
+
+  sweepDeadPods(
+    namespace: string,
+    service: string,
+    options?: PlacementBatchOptions,
+  ): Promise<SweepResult> {
+    return this.run('sweepDeadPods', 1, () => {
+      this.assertOpen();
+      CHECKS.sweepDeadPods(namespace, service, options);
+      return this.doSweepDeadPods(namespace, service, options?.batch ?? DEFAULT_PLACEMENT_BATCH);
+    });
+  }
+
+  reconcilePlacement(
+    namespace: string,
+    service: string,
+    options?: ReconcileOptions,
+  ): Promise<ReconcileResult> {
+    return this.run('reconcilePlacement', 1, () => {
+      this.assertOpen();
+      CHECKS.reconcilePlacement(namespace, service, options);
+      return this.doReconcilePlacement(
+        namespace,
+        service,
+        options?.batch ?? DEFAULT_PLACEMENT_BATCH,
+        options?.full ?? false,
+      );
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     unregisterTelemetry(this.telemetry);
-    await this.release();
+    await this.releaseResources();
     if (closeChannel.hasSubscribers) closeChannel.publish(this.lifecycleMessage());
   }
 
@@ -290,7 +396,7 @@ export abstract class BaseExecutor implements StatefulExecutor {
   abstract stats(): ExecutorStats;
   abstract checkHealth(): Promise<HealthStatus>;
   /** Releases what the backend owns; called once by close(). */
-  protected abstract release(): Promise<void>;
+  protected abstract releaseResources(): Promise<void>;
 
   protected abstract doSetServiceState(
     ns: string,
@@ -362,4 +468,35 @@ export abstract class BaseExecutor implements StatefulExecutor {
     podId: number,
   ): Promise<boolean>;
   protected abstract doGetLinkService(ns: string, uid: string): Promise<Record<string, number>>;
+
+  protected abstract doRegisterPod(
+    ns: string,
+    svc: string,
+    podId: number,
+    capacity: number,
+    ttlSeconds: number,
+  ): Promise<void>;
+  protected abstract doSetDraining(
+    ns: string,
+    svc: string,
+    podId: number,
+    draining: boolean,
+  ): Promise<void>;
+  /** @throws NoCapacityError when no pod has room (nothing written) */
+  protected abstract doAllocate(
+    ns: string,
+    uid: string,
+    svc: string,
+    persist: number,
+    strategy: PlacementStrategy,
+  ): Promise<Allocation>;
+  protected abstract doRelease(ns: string, uid: string, svc: string): Promise<ReleaseResult>;
+  protected abstract doPlacement(ns: string, svc: string): Promise<Placement>;
+  protected abstract doSweepDeadPods(ns: string, svc: string, batch: number): Promise<SweepResult>;
+  protected abstract doReconcilePlacement(
+    ns: string,
+    svc: string,
+    batch: number,
+    full: boolean,
+  ): Promise<ReconcileResult>;
 }

@@ -76,6 +76,7 @@ export const ErrorCodes = {
   CORRUPT_VALUE: 'SR_CORRUPT_VALUE',
   CLOSED: 'SR_EXECUTOR_CLOSED',
   UNSUPPORTED: 'SR_UNSUPPORTED',
+  NO_CAPACITY: 'SR_NO_CAPACITY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -85,7 +86,7 @@ export const ErrorDescriptions: CodeDescriptions<ErrorCode> = {
   SR_VALIDATION: {
     classes: ['ValidationError'],
     meaning:
-      'an argument broke an input rule of the contract (section 4); `field` names the argument (`namespace`, `uid`, `uids[3]`, `podId`, `options`, ...; an unknown option by its key) and `rule` the rule (`blank`, `forbidden-character`, `control-character`, `malformed-unicode`, `too-long`, `type`, `integer`, `range`, `required`, `unknown-option`). Thrown before any I/O: nothing was written.',
+      'an argument broke an input rule of the contract (section 4); `field` names the argument (`namespace`, `uid`, `uids[3]`, `podId`, `options`, ...; an unknown option by its key) and `rule` the rule (`blank`, `forbidden-character`, `control-character`, `malformed-unicode`, `too-long`, `type`, `integer`, `range`, `required`, `unknown-option`, `one-of`). Thrown before any I/O: nothing was written.',
   },
   SR_REDIS_CONNECTION: {
     classes: ['ConnectionError'],
@@ -140,13 +141,19 @@ export const ErrorDescriptions: CodeDescriptions<ErrorCode> = {
     meaning:
       'a feature was asked for where it cannot work (the near cache on a Cluster, or on a Redis without `CLIENT TRACKING`).',
   },
+  SR_NO_CAPACITY: {
+    classes: ['NoCapacityError'],
+    meaning:
+      '`allocate` found no live, non-draining pod of the service with free capacity (after releasing the claims of expired links); nothing was written. Not a fault: register pods, raise capacity or retry later.',
+  },
 };
 
 /**
  * The coarse error classes used as metric labels (`error_type`). A small fixed set so that
  * label cardinality stays bounded.
  */
-export type ErrorType = 'validation' | 'connection' | 'timeout' | 'script' | 'cluster' | 'other';
+export type ErrorType =
+  'validation' | 'capacity' | 'connection' | 'timeout' | 'script' | 'cluster' | 'other';
 
 const typeOfCode: Record<ErrorCode, ErrorType> = {
   SR_VALIDATION: 'validation',
@@ -163,6 +170,9 @@ const typeOfCode: Record<ErrorCode, ErrorType> = {
   SR_CORRUPT_VALUE: 'other',
   SR_EXECUTOR_CLOSED: 'connection',
   SR_UNSUPPORTED: 'other',
+  // An answer about the service's pods, not a fault of the toolkit or of Redis: like
+  // validation, kept out of the error ratios that page.
+  SR_NO_CAPACITY: 'capacity',
 };
 
 /** The `error_type` label of any thrown value. */
@@ -206,7 +216,8 @@ export type ValidationRule =
   | 'integer'
   | 'range'
   | 'required'
-  | 'unknown-option';
+  | 'unknown-option'
+  | 'one-of';
 
 /**
  * An argument broke an input rule of the contract (section 4). Thrown before any I/O:
@@ -308,5 +319,17 @@ export class ExecutorClosedError extends StatefulRouteError {
 export class UnsupportedError extends StatefulRouteError {
   constructor(message: string) {
     super(ErrorCodes.UNSUPPORTED, message);
+  }
+}
+
+/**
+ * `allocate` found no live, non-draining pod with free capacity; nothing was written.
+ * @example
+ * try { await executor.allocate('ns', 'user-1', 'room', { persistSeconds: -1 }) }
+ * catch (e) { if (e instanceof NoCapacityError) return queueUser() }
+ */
+export class NoCapacityError extends StatefulRouteError {
+  constructor(message = 'no live, non-draining pod of the service has free capacity') {
+    super(ErrorCodes.NO_CAPACITY, message);
   }
 }

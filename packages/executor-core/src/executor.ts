@@ -1,16 +1,22 @@
 /**
  * The executor contract: the 14 operations of the Redis data model
- * (shared/spec/redis-data-model.md), the same on every backend.
+ * (shared/spec/redis-data-model.md), the same on every backend, and placement
+ * (docs/placement.md), which builds on them.
  */
 
 import type { ConnectionState } from './diagnostics.js';
+import {
+  PLACEMENT_OPERATIONS,
+  type PlacementOperationName,
+  type PlacementOperations,
+} from './placement.js';
 import type { NearCacheOptions } from './redis/near-cache.js';
 import type { ExecutorTelemetry } from './telemetry/telemetry.js';
 
 /** `-1` means "no pod" in every result. Pod 0 is a real pod. */
 export const NO_POD = -1;
 
-/** The operations, by their contract names. */
+/** The 14 operations of the contract, by their contract names. */
 export const OPERATIONS = [
   'setServiceState',
   'getServiceState',
@@ -28,10 +34,27 @@ export const OPERATIONS = [
   'getLinkService',
 ] as const;
 
-export type OperationName = (typeof OPERATIONS)[number];
+/** A contract operation's name. */
+export type ContractOperationName = (typeof OPERATIONS)[number];
+
+/**
+ * Every operation the executor times and publishes: the contract's, then placement's. The
+ * telemetry's records are indexed in this order.
+ */
+export const ALL_OPERATIONS = [...OPERATIONS, ...PLACEMENT_OPERATIONS] as const;
+
+/** Any operation the executor times and publishes (contract or placement). */
+export type OperationName = ContractOperationName | PlacementOperationName;
 
 /** Operations that write (used for read/write ratios and out-of-memory handling). */
 export const WRITE_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
+  'registerPod',
+  'drainPod',
+  'undrainPod',
+  'allocate',
+  'release',
+  'sweepDeadPods',
+  'reconcilePlacement',
   'setServiceState',
   'setWorkloadState',
   'setLinkedPod',
@@ -148,11 +171,11 @@ export interface HealthStatus {
 }
 
 /**
- * Sticky-routing state: per-pod states, per-service workload states and uid -> pod links.
- * Every method validates its arguments before any I/O and rejects with a
- * `StatefulRouteError` (`SR_VALIDATION` for bad input).
+ * Sticky-routing state: per-pod states, per-service workload states and uid -> pod links,
+ * and placement on top of them (`PlacementOperations`). Every method validates its arguments
+ * before any I/O and rejects with a `StatefulRouteError` (`SR_VALIDATION` for bad input).
  */
-export interface StatefulExecutor {
+export interface StatefulExecutor extends PlacementOperations {
   /** The name used in diagnostics and metric labels. */
   readonly name: string;
   readonly backend: BackendKind;

@@ -23,6 +23,7 @@ export type { Clock } from './memory/keyspace.js';
 export {
   NO_POD,
   OPERATIONS,
+  ALL_OPERATIONS,
   WRITE_OPERATIONS,
   ZERO_EXECUTOR_STATS,
   isTunable,
@@ -30,6 +31,7 @@ export {
 export type {
   StatefulExecutor,
   OperationName,
+  ContractOperationName,
   TrySetResult,
   LinkWriteOptions,
   RemoveLinkOptions,
@@ -58,6 +60,7 @@ export {
   CorruptValueError,
   ExecutorClosedError,
   UnsupportedError,
+  NoCapacityError,
   errorTypeOf,
 } from './errors.js';
 export type {
@@ -112,3 +115,31 @@ export type {
 } from './link-scan.js';
 export { redisScanLinks } from './redis/link-scan.js';
 export { OPERATION_CHECKS } from './operation-checks.js';
+export {
+  PLACEMENT_OPERATIONS,
+  PLACEMENT_STRATEGIES,
+  PLACEMENT_CHECKS,
+  MAX_PLACEMENT_INT,
+  DEFAULT_PLACEMENT_BATCH,
+  MAX_PLACEMENT_BATCH,
+  PENDING_GRACE_MS,
+  placementKeys,
+  placementKeyPrefix,
+} from './placement.js';
+export type {
+  PlacementOperationName,
+  PlacementStrategy,
+  PlacementOperations,
+  RegisterPodOptions,
+  AllocateOptions,
+  Allocation,
+  ReleaseResult,
+  PodStatus,
+  PodPlacement,
+  Placement,
+  PlacementBatchOptions,
+  ReconcileOptions,
+  SweepResult,
+  ReconcileResult,
+  PlacementKeys,
+} from './placement.js';

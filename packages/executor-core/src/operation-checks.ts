@@ -5,6 +5,7 @@
  * the same `SR_VALIDATION` error (field and rule). Each throws on the first broken rule.
  */
 import type { OperationName } from './executor.js';
+import { PLACEMENT_CHECKS } from './placement.js';
 import {
   checkId,
   checkIdList,
@@ -49,7 +50,7 @@ function stateOf(namespace: unknown, service: unknown): void {
 }
 
 /**
- * The argument checks of each operation, taking the arguments in the operation's order
+ * The argument checks of each operation (the contract's and placement's), taking the arguments in the operation's order
  * (the options object of a link write or remove included: a plain object, required values
  * present, no unknown key).
  * @throws SR_VALIDATION naming the field and the rule
@@ -104,4 +105,5 @@ export const OPERATION_CHECKS: {
     checkNamespace(namespace);
     checkId(uid, 'uid');
   },
+  ...PLACEMENT_CHECKS,
 });

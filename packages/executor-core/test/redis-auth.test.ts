@@ -14,7 +14,7 @@ import {
   errorTypeOf,
   OPERATIONS,
   toExecutorError,
-  type OperationName,
+  type ContractOperationName,
   type RedisExecutor,
   type ScriptTransport,
 } from '@stateful-route/executor-core';
@@ -51,7 +51,10 @@ function executor(redis: Redis, scriptTransport: ScriptTransport = 'evalsha'): R
 }
 
 /** One call of every operation of the contract (valid arguments, so each reaches Redis). */
-function callOf(ex: RedisExecutor, ns: string): Record<OperationName, () => Promise<unknown>> {
+function callOf(
+  ex: RedisExecutor,
+  ns: string,
+): Record<ContractOperationName, () => Promise<unknown>> {
   return {
     setServiceState: () => ex.setServiceState(ns, 'room', 1, 'READY'),
     getServiceState: () => ex.getServiceState(ns, 'room'),

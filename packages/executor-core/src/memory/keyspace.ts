@@ -103,6 +103,14 @@ export class Keyspace {
     return Math.max(0, Math.round((entry.expiresAt - this.clock.now()) / 1000));
   }
 
+  /** PTTL in milliseconds as Redis reports it: -2 missing, -1 no expiry. */
+  pttl(key: string): number {
+    const entry = this.#live(key);
+    if (!entry) return -2;
+    if (entry.expiresAt == null) return -1;
+    return Math.max(0, entry.expiresAt - this.clock.now());
+  }
+
   #hash(key: string, create: boolean): Map<string, string> | undefined {
     const entry = this.#live(key);
     if (entry) {

@@ -18,6 +18,15 @@ import { checkNamespace } from '../validation.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, putOwn, readLink } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
 import { memoryScanLinks } from './link-scan.js';
+import { MemoryPlacement } from './placement.js';
+import type {
+  Allocation,
+  Placement,
+  PlacementStrategy,
+  ReconcileResult,
+  ReleaseResult,
+  SweepResult,
+} from '../placement.js';
 
 export interface MemoryExecutorOptions {
   /** Name in diagnostics and metric labels. Default `memory`. */
@@ -32,10 +41,13 @@ export class MemoryExecutor
   implements NamespaceKeysMaintenance, LinkScanMaintenance
 {
   readonly #keys: Keyspace;
+  readonly #placement: MemoryPlacement;
 
   constructor(options: MemoryExecutorOptions = {}) {
     super(options.name ?? 'memory', 'memory');
-    this.#keys = new Keyspace(options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
+    this.#keys = new Keyspace(clock);
+    this.#placement = new MemoryPlacement(this.#keys, clock);
     this.announce();
   }
 
@@ -96,7 +108,7 @@ export class MemoryExecutor
    * @throws SR_VALIDATION for a bad namespace, SR_EXECUTOR_CLOSED once closed
    */
   async hasNamespaceKeys(namespace: string): Promise<boolean> {
-    return this.#namespaceKeys(namespace).length > 0;
+    return this.#namespaceKeys(namespace).length > 0 || this.#placement.hasNamespace(namespace);
   }
 
   /**
@@ -107,7 +119,8 @@ export class MemoryExecutor
   async deleteNamespaceKeys(namespace: string): Promise<number> {
     const keys = this.#namespaceKeys(namespace);
     for (const key of keys) this.#keys.del(key);
-    return keys.length;
+    // Placement data counts one per service here (on Redis it is a few keys per service).
+    return keys.length + this.#placement.deleteNamespace(namespace);
   }
 
   /**
@@ -129,7 +142,7 @@ export class MemoryExecutor
     return this.#keys.keys().filter((key) => key.startsWith(prefix));
   }
 
-  protected async release(): Promise<void> {}
+  protected async releaseResources(): Promise<void> {}
 
   protected async doSetServiceState(
     ns: string,
@@ -293,6 +306,56 @@ export class MemoryExecutor
     this.#keys.del(k1);
     this.#keys.hdel(k2, svc);
     return true;
+  }
+
+  protected async doRegisterPod(
+    ns: string,
+    svc: string,
+    podId: number,
+    capacity: number,
+    ttlSeconds: number,
+  ): Promise<void> {
+    this.#placement.register(ns, svc, podId, capacity, ttlSeconds);
+  }
+
+  protected async doSetDraining(
+    ns: string,
+    svc: string,
+    podId: number,
+    draining: boolean,
+  ): Promise<void> {
+    this.#placement.setDraining(ns, svc, podId, draining);
+  }
+
+  protected async doAllocate(
+    ns: string,
+    uid: string,
+    svc: string,
+    persist: number,
+    strategy: PlacementStrategy,
+  ): Promise<Allocation> {
+    return this.#placement.allocate(ns, uid, svc, persist, strategy);
+  }
+
+  protected async doRelease(ns: string, uid: string, svc: string): Promise<ReleaseResult> {
+    return this.#placement.release(ns, uid, svc);
+  }
+
+  protected async doPlacement(ns: string, svc: string): Promise<Placement> {
+    return this.#placement.placement(ns, svc);
+  }
+
+  protected async doSweepDeadPods(ns: string, svc: string): Promise<SweepResult> {
+    return this.#placement.sweepDeadPods(ns, svc);
+  }
+
+  protected async doReconcilePlacement(
+    ns: string,
+    svc: string,
+    _batch: number,
+    full: boolean,
+  ): Promise<ReconcileResult> {
+    return this.#placement.reconcile(ns, svc, full);
   }
 
   protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {

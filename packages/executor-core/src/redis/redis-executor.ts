@@ -28,6 +28,14 @@ import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
 import type { LinkScanMaintenance, LinkScanOptions, LinkScanPage } from '../link-scan.js';
 import type { CacheHitSink } from '../telemetry/telemetry.js';
 import { readLink } from '../values.js';
+import type {
+  Allocation,
+  Placement,
+  PlacementStrategy,
+  ReconcileResult,
+  ReleaseResult,
+  SweepResult,
+} from '../placement.js';
 import { CachedReads } from './cached-reads.js';
 import { ConnectionPool } from './connection-pool.js';
 import { checkRedisHealth } from './health-check.js';
@@ -360,7 +368,7 @@ export class RedisExecutor
     return redisScanLinks(this.#pool.client(), namespace, options, this.#bound);
   }
 
-  protected async release(): Promise<void> {
+  protected async releaseResources(): Promise<void> {
     // After the switches called before close() (the near cache included) have finished.
     await this.#serially(() => this.#reads.stop());
     await this.#pool.close(this.#closeClients);
@@ -582,6 +590,65 @@ export class RedisExecutor
 
   protected async doGetLinkService(ns: string, uid: string): Promise<Record<string, number>> {
     return linkServices(await this.#call(this.#pool.client().hgetall(linkIndexKey(ns, uid))));
+  }
+
+  // ---- placement (docs/placement.md) ---------------------------------------------------
+
+  protected async doRegisterPod(
+    ns: string,
+    svc: string,
+    podId: number,
+    capacity: number,
+    ttlSeconds: number,
+  ): Promise<void> {
+    void [ns, svc, podId, capacity, ttlSeconds];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doSetDraining(
+    ns: string,
+    svc: string,
+    podId: number,
+    draining: boolean,
+  ): Promise<void> {
+    void [ns, svc, podId, draining];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doAllocate(
+    ns: string,
+    uid: string,
+    svc: string,
+    persist: number,
+    strategy: PlacementStrategy,
+  ): Promise<Allocation> {
+    void [ns, uid, svc, persist, strategy];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doRelease(ns: string, uid: string, svc: string): Promise<ReleaseResult> {
+    void [ns, uid, svc];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doPlacement(ns: string, svc: string): Promise<Placement> {
+    void [ns, svc];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doSweepDeadPods(ns: string, svc: string, batch: number): Promise<SweepResult> {
+    void [ns, svc, batch];
+    throw new UnsupportedError('placement on Redis: not built yet');
+  }
+
+  protected async doReconcilePlacement(
+    ns: string,
+    svc: string,
+    batch: number,
+    full: boolean,
+  ): Promise<ReconcileResult> {
+    void [ns, svc, batch, full];
+    throw new UnsupportedError('placement on Redis: not built yet');
   }
 }
 

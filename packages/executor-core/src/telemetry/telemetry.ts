@@ -14,12 +14,13 @@
  */
 import type { ErrorType } from '../errors.js';
 import { errorTypeOf } from '../errors.js';
-import { OPERATIONS, type OperationName } from '../executor.js';
+import { ALL_OPERATIONS, type OperationName } from '../executor.js';
 import { HdrHistogram } from './hdr.js';
 
 /** The `error_type` values in the order of `OperationRecord.errors`. */
 export const ERROR_TYPES: readonly ErrorType[] = Object.freeze([
   'validation',
+  'capacity',
   'connection',
   'timeout',
   'script',
@@ -29,11 +30,12 @@ export const ERROR_TYPES: readonly ErrorType[] = Object.freeze([
 
 const ERROR_INDEX: Readonly<Record<ErrorType, number>> = {
   validation: 0,
-  connection: 1,
-  timeout: 2,
-  script: 3,
-  cluster: 4,
-  other: 5,
+  capacity: 1,
+  connection: 2,
+  timeout: 3,
+  script: 4,
+  cluster: 5,
+  other: 6,
 };
 
 /** The highest latency the histograms track, in µs (one hour); slower calls are clamped. */
@@ -98,7 +100,7 @@ export function bucketIndex(bounds: ArrayLike<number>, value: number): number {
 export class BucketLayout {
   /** The upper bounds in seconds, increasing. */
   readonly bounds: Float64Array;
-  /** Counts per operation, indexed as `OPERATIONS`. */
+  /** Counts per operation, indexed as `ALL_OPERATIONS`. */
   readonly counts: readonly Float64Array[];
   /** @internal */
   readonly key: string;
@@ -108,7 +110,7 @@ export class BucketLayout {
   constructor(bounds: readonly number[]) {
     this.bounds = Float64Array.from(bounds);
     this.key = bounds.join(',');
-    this.counts = OPERATIONS.map(() => new Float64Array(bounds.length + 1));
+    this.counts = ALL_OPERATIONS.map(() => new Float64Array(bounds.length + 1));
   }
 
   /** The bucket of a duration in seconds: the first bound >= it, or `bounds.length` (+Inf). */
@@ -134,18 +136,20 @@ export interface TelemetryAttachment {
 }
 
 const INDEX_OF: Readonly<Record<OperationName, number>> = Object.fromEntries(
-  OPERATIONS.map((name, i) => [name, i]),
+  ALL_OPERATIONS.map((name, i) => [name, i]),
 ) as Record<OperationName, number>;
 
-/** The index of an operation in `OPERATIONS` (and in `ExecutorTelemetry.records`). */
+/** The index of an operation in `ALL_OPERATIONS` (and in `ExecutorTelemetry.records`). */
 export function operationIndex(operation: OperationName): number {
   return INDEX_OF[operation];
 }
 
 /** The recording of one executor; read it through `executor.telemetry`. */
 export class ExecutorTelemetry {
-  /** The records, indexed as `OPERATIONS`. */
-  readonly records: readonly OperationRecord[] = OPERATIONS.map((op) => new OperationRecord(op));
+  /** The records, indexed as `ALL_OPERATIONS`. */
+  readonly records: readonly OperationRecord[] = ALL_OPERATIONS.map(
+    (op) => new OperationRecord(op),
+  );
   /** Whether calls are recorded now (at least one consumer attached). */
   recording = false;
   #users = 0;

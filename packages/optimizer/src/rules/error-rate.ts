@@ -21,6 +21,8 @@ const ADVICE: Record<ErrorType, string> = {
   cluster: 'Check the cluster state (CLUSTER INFO) and that multi-key calls share a hash tag.',
   validation:
     'Fix the callers: they pass ids or states that break the input rules of the contract.',
+  capacity:
+    'allocate finds no pod with room: register more pods or raise their capacity, undrain pods, or sweep dead pods and reconcile expired links (docs/placement.md).',
   other:
     'Read the error codes (errorCode on the operation channel) to find which Redis reply fails.',
 };
