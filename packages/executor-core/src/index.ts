@@ -84,8 +84,17 @@ export {
   LIVE_TELEMETRY_KEY,
   operationIndex,
   bucketIndex,
+  PlacementCounters,
+  CLAIM_RELEASE_CAUSES,
+  ALLOCATION_RESULTS,
 } from './telemetry/telemetry.js';
-export type { CacheHitSink, TelemetryNeeds, TelemetryAttachment } from './telemetry/telemetry.js';
+export type {
+  CacheHitSink,
+  TelemetryNeeds,
+  TelemetryAttachment,
+  ClaimReleaseCause,
+  AllocationResult,
+} from './telemetry/telemetry.js';
 export { HdrHistogram, HDR_MAX_VALUE } from './telemetry/hdr.js';
 export type {
   ScriptLoadMessage,

@@ -47,7 +47,7 @@ export class MemoryExecutor
     super(options.name ?? 'memory', 'memory');
     const clock = options.clock ?? systemClock;
     this.#keys = new Keyspace(clock);
-    this.#placement = new MemoryPlacement(this.#keys, clock);
+    this.#placement = new MemoryPlacement(this.#keys, clock, this.telemetry.placement);
     this.announce();
   }
 

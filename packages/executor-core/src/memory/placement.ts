@@ -19,6 +19,7 @@ import {
   type ReleaseResult,
   type SweepResult,
 } from '../placement.js';
+import type { PlacementCounters } from '../telemetry/telemetry.js';
 import { parsePodId, putOwn, readLink } from '../values.js';
 import type { Clock, Keyspace } from './keyspace.js';
 import { memoryScanLinks } from './link-scan.js';
@@ -68,6 +69,7 @@ export class MemoryPlacement {
   constructor(
     private readonly keys: Keyspace,
     private readonly clock: Clock,
+    private readonly counters: PlacementCounters,
   ) {}
 
   #book(ns: string, svc: string, create: true): ServiceBook;
@@ -165,16 +167,22 @@ export class MemoryPlacement {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     const existing = this.keys.get(k1);
     if (existing !== null && existing !== '') {
-      return this.#result(this.#book(ns, svc, false), readLink(k1, existing), false);
+      const result = this.#result(this.#book(ns, svc, false), readLink(k1, existing), false);
+      this.counters.allocations.existing += 1;
+      return result;
     }
     const book = this.#book(ns, svc, false);
-    if (book === undefined) throw new NoCapacityError();
+    if (book === undefined) {
+      this.counters.allocations.no_capacity += 1;
+      throw new NoCapacityError();
+    }
     const now = this.clock.now();
     // A claim left by an earlier link of this uid (expired or removed by another writer)
     // is reused when its pod still takes placements, else released.
     let pod = book.claim.get(uid) ?? NO_POD;
     if (pod !== NO_POD && !this.#usable(book, pod, now)) {
       book.releaseClaim(uid, pod);
+      this.counters.claimsReleased.reconciled += 1;
       pod = NO_POD;
     }
     if (pod === NO_POD) {
@@ -186,6 +194,7 @@ export class MemoryPlacement {
       }
       if (pod === NO_POD) {
         this.#drop(ns, svc, book);
+        this.counters.allocations.no_capacity += 1;
         throw new NoCapacityError();
       }
       book.addClaim(uid, pod);
@@ -201,6 +210,7 @@ export class MemoryPlacement {
       this.keys.expire(k1, persist);
       this.keys.hdel(k2, svc);
     }
+    this.counters.allocations.created += 1;
     return this.#result(book, pod, true);
   }
 
@@ -212,7 +222,7 @@ export class MemoryPlacement {
     // The link is gone: whatever claim the uid holds covers nothing now (I2).
     const book = this.#book(ns, svc, false);
     if (book !== undefined) {
-      book.releaseClaim(uid);
+      if (book.releaseClaim(uid)) this.counters.claimsReleased.release += 1;
       this.#drop(ns, svc, book);
     }
     const pod = value === null ? undefined : parsePodId(value);
@@ -261,6 +271,9 @@ export class MemoryPlacement {
       book.load.delete(pod);
     }
     this.#drop(ns, svc, book);
+    this.counters.sweeps += 1;
+    this.counters.linksSwept += result.swept;
+    this.counters.claimsReleased.swept += result.released;
     return result;
   }
 
@@ -282,7 +295,10 @@ export class MemoryPlacement {
       const k1 = linkKey(ns, uid, svc);
       const value = this.keys.type(k1) === 'string' ? this.keys.get(k1) : null;
       if (pod === undefined || value !== String(pod)) {
-        if (book.releaseClaim(uid)) out.released += 1;
+        if (book.releaseClaim(uid)) {
+          out.released += 1;
+          this.counters.claimsReleased.expired += 1;
+        }
         continue;
       }
       const pttl = this.keys.pttl(k1);
@@ -312,6 +328,7 @@ export class MemoryPlacement {
       if (value === String(pod)) continue;
       target.releaseClaim(uid, pod);
       result.released += 1;
+      this.counters.claimsReleased.reconciled += 1;
     }
     // Links to registered pods that no claim covers: adopted.
     let cursor: string | null = null;

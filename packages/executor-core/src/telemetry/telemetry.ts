@@ -144,8 +144,49 @@ export function operationIndex(operation: OperationName): number {
   return INDEX_OF[operation];
 }
 
+/** Why a claim was released (the `cause` label of the metrics). */
+export const CLAIM_RELEASE_CAUSES = [
+  'release',
+  'expired',
+  'swept',
+  'reconciled',
+  'lost_race',
+] as const;
+export type ClaimReleaseCause = (typeof CLAIM_RELEASE_CAUSES)[number];
+/** How an allocation ended (the `result` label of the metrics). */
+export const ALLOCATION_RESULTS = ['created', 'existing', 'no_capacity'] as const;
+export type AllocationResult = (typeof ALLOCATION_RESULTS)[number];
+
+/**
+ * What placement did, counted always (a few integer increments per placement call, whether
+ * or not a consumer is attached), monotonic since the executor was created. Metrics read it
+ * at scrape time. No per-pod, per-uid or per-service counts: the label sets are fixed.
+ */
+export class PlacementCounters {
+  /** `allocate` calls by how they ended. */
+  readonly allocations: Record<AllocationResult, number> = {
+    created: 0,
+    existing: 0,
+    no_capacity: 0,
+  };
+  /** Claims released, by cause. */
+  readonly claimsReleased: Record<ClaimReleaseCause, number> = {
+    release: 0,
+    expired: 0,
+    swept: 0,
+    reconciled: 0,
+    lost_race: 0,
+  };
+  /** `sweepDeadPods` runs completed. */
+  sweeps = 0;
+  /** Links of dead pods deleted by sweeps. */
+  linksSwept = 0;
+}
+
 /** The recording of one executor; read it through `executor.telemetry`. */
 export class ExecutorTelemetry {
+  /** Placement's counters (always counted). */
+  readonly placement = new PlacementCounters();
   /** The records, indexed as `ALL_OPERATIONS`. */
   readonly records: readonly OperationRecord[] = ALL_OPERATIONS.map(
     (op) => new OperationRecord(op),
