@@ -203,21 +203,42 @@ describe('point events on a Redis of its own', () => {
       expect(created.seen[0]!.description.topology).toBe('standalone');
 
       await executor.loadScripts();
-      expect(loads.seen.map((m) => m.script).sort()).toEqual([
-        'get-linked-pod-if-persist',
-        'remove-linked-pod',
-        'remove-linked-pod-with-id',
-        'set-linked-pod',
-        'set-linked-pod-if-absent',
-        'try-set-linked-pod',
-      ]);
+      // The six link scripts of the contract and placement's (docs/placement.md).
+      const placementScripts = [
+        'adopt',
+        'allocate',
+        'apply',
+        'claim',
+        'drain',
+        'due',
+        'link',
+        'placement',
+        'register',
+        'release',
+        'release-claim',
+        'settle',
+        'sweep-list',
+        'sweep-release',
+        'unlink',
+      ].map((name) => `placement-${name}`);
+      expect(loads.seen.map((m) => m.script).sort()).toEqual(
+        [
+          'get-linked-pod-if-persist',
+          'remove-linked-pod',
+          'remove-linked-pod-with-id',
+          'set-linked-pod',
+          'set-linked-pod-if-absent',
+          'try-set-linked-pod',
+          ...placementScripts,
+        ].sort(),
+      );
       for (const load of loads.seen) {
         expect(load.executor).toBe('events');
         expect(load.sha).toMatch(/^[0-9a-f]{40}$/);
         expect(load.node).toBe(`127.0.0.1:${server.port}`);
         expect(load.durationMs).toBeGreaterThanOrEqual(0);
       }
-      expect(executor.stats().scriptsLoaded).toBe(6);
+      expect(executor.stats().scriptsLoaded).toBe(6 + placementScripts.length);
 
       await client.script('FLUSH');
       await executor.setLinkedPod(NS, UID, SVC, { podId: POD, persistSeconds: 300 });

@@ -28,14 +28,16 @@ import type { NamespaceKeysMaintenance } from '../namespace-keys.js';
 import type { LinkScanMaintenance, LinkScanOptions, LinkScanPage } from '../link-scan.js';
 import type { CacheHitSink } from '../telemetry/telemetry.js';
 import { readLink } from '../values.js';
-import type {
-  Allocation,
-  Placement,
-  PlacementStrategy,
-  ReconcileResult,
-  ReleaseResult,
-  SweepResult,
+import {
+  DEFAULT_PLACEMENT_BATCH,
+  type Allocation,
+  type Placement,
+  type PlacementStrategy,
+  type ReconcileResult,
+  type ReleaseResult,
+  type SweepResult,
 } from '../placement.js';
+import { RedisPlacement } from './placement.js';
 import { CachedReads } from './cached-reads.js';
 import { ConnectionPool } from './connection-pool.js';
 import { checkRedisHealth } from './health-check.js';
@@ -85,6 +87,7 @@ export class RedisExecutor
   readonly #pool: ConnectionPool;
   readonly #scripts: ScriptRunner;
   readonly #reads: CachedReads;
+  readonly #placement: RedisPlacement;
   readonly #closeClients: boolean;
   readonly #factory: (() => RedisClient) | undefined;
   readonly #chunk: number;
@@ -129,6 +132,17 @@ export class RedisExecutor
     this.#pool = new ConnectionPool(this.name, clients);
     this.#scripts = new ScriptRunner(this.name, this.#pool, transport, this.#bound);
     this.#reads = new CachedReads(this.name, this.#pool, (command) => this.#call(command));
+    const pool = this.#pool;
+    const reads = this.#reads;
+    this.#placement = new RedisPlacement({
+      cluster: pool.cluster,
+      script: (script, keys, args) => this.#script(script, keys, args),
+      call: (command) => this.#call(command),
+      client: () => pool.client(),
+      invalidate: (key) => reads.invalidate(key),
+      scanLinks: (namespace, scan) => this.scanLinks(namespace, scan),
+      counters: this.telemetry.placement,
+    });
     // The cache starts serving once the invalidation connection is subscribed; it waits for a
     // connection that is not up yet, and gives up only when Redis refuses client-side caching.
     if (options.nearCache) {
@@ -594,61 +608,54 @@ export class RedisExecutor
 
   // ---- placement (docs/placement.md) ---------------------------------------------------
 
-  protected async doRegisterPod(
+  protected doRegisterPod(
     ns: string,
     svc: string,
     podId: number,
     capacity: number,
     ttlSeconds: number,
   ): Promise<void> {
-    void [ns, svc, podId, capacity, ttlSeconds];
-    throw new UnsupportedError('placement on Redis: not built yet');
+    return this.#placement.register(ns, svc, podId, capacity, ttlSeconds);
   }
 
-  protected async doSetDraining(
+  protected doSetDraining(
     ns: string,
     svc: string,
     podId: number,
     draining: boolean,
   ): Promise<void> {
-    void [ns, svc, podId, draining];
-    throw new UnsupportedError('placement on Redis: not built yet');
+    return this.#placement.setDraining(ns, svc, podId, draining);
   }
 
-  protected async doAllocate(
+  protected doAllocate(
     ns: string,
     uid: string,
     svc: string,
     persist: number,
     strategy: PlacementStrategy,
   ): Promise<Allocation> {
-    void [ns, uid, svc, persist, strategy];
-    throw new UnsupportedError('placement on Redis: not built yet');
+    return this.#placement.allocate(ns, uid, svc, persist, strategy, DEFAULT_PLACEMENT_BATCH);
   }
 
-  protected async doRelease(ns: string, uid: string, svc: string): Promise<ReleaseResult> {
-    void [ns, uid, svc];
-    throw new UnsupportedError('placement on Redis: not built yet');
+  protected doRelease(ns: string, uid: string, svc: string): Promise<ReleaseResult> {
+    return this.#placement.release(ns, uid, svc);
   }
 
-  protected async doPlacement(ns: string, svc: string): Promise<Placement> {
-    void [ns, svc];
-    throw new UnsupportedError('placement on Redis: not built yet');
+  protected doPlacement(ns: string, svc: string): Promise<Placement> {
+    return this.#placement.placement(ns, svc);
   }
 
-  protected async doSweepDeadPods(ns: string, svc: string, batch: number): Promise<SweepResult> {
-    void [ns, svc, batch];
-    throw new UnsupportedError('placement on Redis: not built yet');
+  protected doSweepDeadPods(ns: string, svc: string, batch: number): Promise<SweepResult> {
+    return this.#placement.sweep(ns, svc, batch);
   }
 
-  protected async doReconcilePlacement(
+  protected doReconcilePlacement(
     ns: string,
     svc: string,
     batch: number,
     full: boolean,
   ): Promise<ReconcileResult> {
-    void [ns, svc, batch, full];
-    throw new UnsupportedError('placement on Redis: not built yet');
+    return this.#placement.reconcile(ns, svc, batch, full);
   }
 }
 
