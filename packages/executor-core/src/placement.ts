@@ -35,9 +35,10 @@ export type PlacementOperationName = (typeof PLACEMENT_OPERATIONS)[number];
 /** How `allocate` chooses among the pods with room. */
 export const PLACEMENT_STRATEGIES = ['least-loaded', 'packed'] as const;
 /**
- * `least-loaded` (default): the lowest load / capacity, then the lower load, then the lower
- * pod id (spreads). `packed`: the highest load / capacity below 1, then the lower pod id (fills
- * one pod before the next, so that pods can be emptied).
+ * `least-loaded` (default): the lowest load / capacity, then the lower pod id (spreads).
+ * `packed`: the highest load / capacity below 1, then the lower pod id (fills one pod before
+ * the next, so that pods can be emptied). Ratios are compared as the doubles load / capacity,
+ * as Redis scores them.
  */
 export type PlacementStrategy = (typeof PLACEMENT_STRATEGIES)[number];
 
@@ -220,6 +221,12 @@ export interface PlacementKeys {
   exp: string;
   /** zset uid, score = claim time (ms), while the link is not confirmed */
   pending: string;
+  /**
+   * zset of the pods that may take a placement (registered, not draining, below capacity),
+   * member the pod id zero-padded to 16 digits, score load / capacity: what `allocate`
+   * chooses from without reading every pod.
+   */
+  free: string;
   /** The start of the per-pod uid sets: `uids:<podId>` follows. */
   uidsPrefix: string;
 }
@@ -234,6 +241,7 @@ export function placementKeys(namespace: string, service: string): PlacementKeys
     claim: `${p}claim`,
     exp: `${p}exp`,
     pending: `${p}pending`,
+    free: `${p}free`,
     uidsPrefix: `${p}uids:`,
   };
 }
@@ -338,7 +346,7 @@ export function podStatus(leaseEnd: number, draining: boolean, now: number): Pod
 /**
  * The choice of `allocate` among candidates that are live, not draining and below capacity:
  * returns the index of the chosen one, or -1 when `candidates` is empty. The Lua scripts
- * implement the same order (redis/placement-scripts.ts); the conformance suite holds them to it.
+ * implement the same order (lua/placement/lib.lua); the conformance suite holds them to it.
  */
 export function choosePod(
   candidates: readonly { podId: number; load: number; capacity: number }[],
@@ -352,16 +360,13 @@ export function choosePod(
       continue;
     }
     const b = candidates[best]!;
-    // Compare load/capacity as cross products: exact in integers.
-    const lhs = c.load * b.capacity;
-    const rhs = b.load * c.capacity;
-    let better: boolean;
-    if (strategy === 'packed') {
-      better = lhs > rhs || (lhs === rhs && c.podId < b.podId);
-    } else {
-      better =
-        lhs < rhs || (lhs === rhs && (c.load < b.load || (c.load === b.load && c.podId < b.podId)));
-    }
+    // The ratio as a double, as the free index of the Redis scripts scores it.
+    const mine = c.load / c.capacity;
+    const theirs = b.load / b.capacity;
+    const better =
+      strategy === 'packed'
+        ? mine > theirs || (mine === theirs && c.podId < b.podId)
+        : mine < theirs || (mine === theirs && c.podId < b.podId);
     if (better) best = i;
   }
   return best;

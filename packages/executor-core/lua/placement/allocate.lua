@@ -1,5 +1,5 @@
 -- allocate on a standalone Redis: link check, choice, claim and link in one atomic step.
--- KEYS[8] link string key sf:{<ns>:lk:<uid>}<svc>, KEYS[9] link index sf:{<ns>:lk:<uid>}
+-- KEYS[9] link string key sf:{<ns>:lk:<uid>}<svc>, KEYS[10] link index sf:{<ns>:lk:<uid>}
 -- ARGV[2] uid, ARGV[3] service, ARGV[4] persistSeconds, ARGV[5] strategy,
 -- ARGV[6] the namespace's link key prefix sf:{<ns>:lk:, ARGV[7] batch (claims of expired
 -- links checked before answering "no capacity")
@@ -8,11 +8,11 @@
 -- freed). load and capacity are -1 for an unregistered pod.
 -- Only on a standalone Redis: the link keys are in another slot than the placement keys.
 local uid, persist, strategy = ARGV[2], ARGV[4], ARGV[5]
-local wrong = assert_link_types(KEYS[8], KEYS[9])
+local wrong = assert_link_types(KEYS[9], KEYS[10])
 if wrong then
   return wrong
 end
-local existing = redis.call('GET', KEYS[8])
+local existing = redis.call('GET', KEYS[9])
 if existing and existing ~= '' then
   local cap = redis.call('HGET', K_CAP, existing)
   local load = redis.call('HGET', K_LOAD, existing)
@@ -60,11 +60,11 @@ else
   load = add_claim(uid, pod)
 end
 set_expiry(uid, persist, now)
-redis.call('SET', KEYS[8], pod)
+redis.call('SET', KEYS[9], pod)
 if persist == '-1' then
-  redis.call('HSET', KEYS[9], ARGV[3], pod)
+  redis.call('HSET', KEYS[10], ARGV[3], pod)
 else
-  redis.call('EXPIRE', KEYS[8], persist)
-  redis.call('HDEL', KEYS[9], ARGV[3])
+  redis.call('EXPIRE', KEYS[9], persist)
+  redis.call('HDEL', KEYS[10], ARGV[3])
 end
 return {1, pod, load, tonumber(redis.call('HGET', K_CAP, pod)), reconciled, expired}

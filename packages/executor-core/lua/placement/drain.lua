@@ -4,4 +4,5 @@ if ARGV[3] == '1' then
 else
   redis.call('SREM', K_DRAIN, ARGV[2])
 end
+index_pod(ARGV[2])
 return 1

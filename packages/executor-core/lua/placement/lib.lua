@@ -3,13 +3,14 @@
 -- KEYS[1] cap (hash pod -> capacity)      KEYS[5] claim (hash uid -> pod)
 -- KEYS[2] lease (zset pod, lease end ms)  KEYS[6] exp (zset uid, expiry ms)
 -- KEYS[3] drain (set of pods)             KEYS[7] pending (zset uid, claim time ms)
--- KEYS[4] load (hash pod -> claims)
+-- KEYS[4] load (hash pod -> claims)       KEYS[8] free (zset: the pods that may take a
+--         placement, member the pod id zero-padded to 16 digits, score load / capacity)
 -- ARGV[1] the prefix of the per-pod uid sets, `sf:{<ns>:pl:<svc>}uids:`: the same hash tag,
 --         so the same slot as the declared keys.
 -- Every key above shares the service's hash tag: one slot, one node, and the scripts of a
 -- service run one at a time, which is what makes a claim below capacity exact (I1).
 local K_CAP, K_LEASE, K_DRAIN, K_LOAD = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local K_CLAIM, K_EXP, K_PENDING = KEYS[5], KEYS[6], KEYS[7]
+local K_CLAIM, K_EXP, K_PENDING, K_FREE = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local UIDS = ARGV[1]
 
 -- Redis server time in ms: one clock for every router.
@@ -32,46 +33,65 @@ local function in_flight(uid, now, grace)
   return since ~= false and tonumber(since) > now - grace
 end
 
--- The pod `strategy` picks among the live, non-draining pods below capacity, or nil.
--- least-loaded: lowest load/capacity, then lower load, then lower id. packed: highest
--- load/capacity below 1, then lower id. Ratios compared as cross products (exact).
+-- The member of a pod in the free index: its id padded to 16 digits, so that the index's
+-- order among equal scores (bytes) is the order of the ids.
+local function member(pod)
+  return string.format('%016d', tonumber(pod))
+end
+
+-- Keeps the pod's entry in the free index in step with its load, capacity and drain flag:
+-- present, scored load / capacity, exactly while it is registered, not draining and below
+-- capacity. (A dead pod may stay in it: `choose` drops it when it meets it, and the next
+-- heartbeat puts it back.)
+local function index_pod(pod)
+  local cap = tonumber(redis.call('HGET', K_CAP, pod))
+  local load = tonumber(redis.call('HGET', K_LOAD, pod)) or 0
+  if cap and load < cap and redis.call('SISMEMBER', K_DRAIN, pod) == 0 then
+    redis.call('ZADD', K_FREE, load / cap, member(pod))
+  else
+    redis.call('ZREM', K_FREE, member(pod))
+  end
+end
+
+-- The pod `strategy` picks, or nil: from the free index, so the cost does not grow with the
+-- number of pods. least-loaded: the lowest load / capacity, then the lowest id. packed: the
+-- highest load / capacity below 1, then the lowest id. A candidate is checked against the
+-- records before it is returned (alive, not draining, below capacity: I1 rests on this check,
+-- not on the index); one that fails is dropped from the index and the next is taken.
 local function choose(strategy, now)
-  local live = redis.call('ZRANGEBYSCORE', K_LEASE, '(' .. now, '+inf')
-  if #live == 0 then
-    return nil
-  end
-  local caps = redis.call('HMGET', K_CAP, unpack(live))
-  local loads = redis.call('HMGET', K_LOAD, unpack(live))
-  local best, best_load, best_cap, best_id
-  for i, pod in ipairs(live) do
-    local cap = tonumber(caps[i])
-    local load = tonumber(loads[i]) or 0
-    if cap and load < cap and redis.call('SISMEMBER', K_DRAIN, pod) == 0 then
-      local id = tonumber(pod)
-      local better
-      if not best then
-        better = true
-      else
-        local lhs, rhs = load * best_cap, best_load * cap
-        if strategy == 'packed' then
-          better = lhs > rhs or (lhs == rhs and id < best_id)
-        else
-          better = lhs < rhs or (lhs == rhs and (load < best_load or (load == best_load and id < best_id)))
-        end
+  while true do
+    local pick
+    if strategy == 'packed' then
+      local top = redis.call('ZREVRANGE', K_FREE, 0, 0, 'WITHSCORES')
+      if #top == 0 then
+        return nil
       end
-      if better then
-        best, best_load, best_cap, best_id = pod, load, cap, id
-      end
+      pick = redis.call('ZRANGEBYSCORE', K_FREE, top[2], top[2], 'LIMIT', 0, 1)[1]
+    else
+      pick = redis.call('ZRANGE', K_FREE, 0, 0)[1]
     end
+    if not pick then
+      return nil
+    end
+    local pod = tostring(tonumber(pick))
+    local cap = tonumber(redis.call('HGET', K_CAP, pod))
+    local load = tonumber(redis.call('HGET', K_LOAD, pod)) or 0
+    local lease = redis.call('ZSCORE', K_LEASE, pod)
+    if cap and load < cap and lease and tonumber(lease) > now
+      and redis.call('SISMEMBER', K_DRAIN, pod) == 0 then
+      return pod
+    end
+    redis.call('ZREM', K_FREE, pick)
   end
-  return best
 end
 
 -- One claim: the three records change together. Returns the pod's new load.
 local function add_claim(uid, pod)
   redis.call('HSET', K_CLAIM, uid, pod)
   redis.call('SADD', UIDS .. pod, uid)
-  return redis.call('HINCRBY', K_LOAD, pod, 1)
+  local load = redis.call('HINCRBY', K_LOAD, pod, 1)
+  index_pod(pod)
+  return load
 end
 
 -- Frees the uid's claim when it is on `pod` (on any pod when pod is nil). True if freed.
@@ -87,6 +107,7 @@ local function drop_claim(uid, pod)
   if redis.call('HINCRBY', K_LOAD, held, -1) <= 0 then
     redis.call('HDEL', K_LOAD, held)
   end
+  index_pod(held)
   return true
 end
 

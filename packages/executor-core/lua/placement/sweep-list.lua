@@ -13,5 +13,6 @@ for _, pod in ipairs(dead) do
   redis.call('ZREM', K_LEASE, pod)
   redis.call('SREM', K_DRAIN, pod)
   redis.call('HDEL', K_LOAD, pod)
+  redis.call('ZREM', K_FREE, member(pod))
 end
 return {}

@@ -38,11 +38,11 @@ export interface PlacementIo {
   readonly counters: PlacementCounters;
 }
 
-// The arguments every service-slot script starts with: the seven keys, the uid-set prefix.
+// The arguments every service-slot script starts with: the eight keys, the uid-set prefix.
 function serviceKeys(ns: string, svc: string): { keys: string[]; prefix: string } {
   const k = placementKeys(ns, svc);
   return {
-    keys: [k.cap, k.lease, k.drain, k.load, k.claim, k.exp, k.pending],
+    keys: [k.cap, k.lease, k.drain, k.load, k.claim, k.exp, k.pending, k.free],
     prefix: k.uidsPrefix,
   };
 }

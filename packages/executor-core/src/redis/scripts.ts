@@ -31,10 +31,10 @@ function load(name: string, numberOfKeys: number): LuaScript {
 
 const PLACEMENT_LIB = read('placement/lib');
 /** The number of placement keys every service-slot placement script declares (lib.lua). */
-export const PLACEMENT_KEY_COUNT = 7;
+export const PLACEMENT_KEY_COUNT = 8;
 
 // A placement script on the service's slot: the shared functions, then its body. `extraKeys`
-// are declared after the seven placement keys (the link keys of the standalone scripts).
+// are declared after the eight placement keys (the link keys of the standalone scripts).
 function loadPlacement(name: string, extraKeys = 0): LuaScript {
   const source = `${PLACEMENT_LIB}\n${read(`placement/${name}`)}`;
   return script(`placement-${name}`, source, PLACEMENT_KEY_COUNT + extraKeys);
