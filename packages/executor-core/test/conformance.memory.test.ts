@@ -1,3 +1,5 @@
 import { conformanceSuite } from './conformance/suite.js';
+import { placementConformanceSuite } from './conformance/placement-suite.js';
 
 conformanceSuite('memory');
+placementConformanceSuite('memory');

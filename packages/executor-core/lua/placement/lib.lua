@@ -57,20 +57,24 @@ end
 -- number of pods. least-loaded: the lowest load / capacity, then the lowest id. packed: the
 -- highest load / capacity below 1, then the lowest id. A candidate is checked against the
 -- records before it is returned (alive, not draining, below capacity: I1 rests on this check,
--- not on the index); one that fails is dropped from the index and the next is taken.
+-- not on the index); one that fails is dropped from the index and the next is taken. When
+-- none is left the dropped entries are put back as they were: a refusal writes nothing.
 local function choose(strategy, now)
+  local dropped = {}
   while true do
     local pick
     if strategy == 'packed' then
       local top = redis.call('ZREVRANGE', K_FREE, 0, 0, 'WITHSCORES')
-      if #top == 0 then
-        return nil
+      if #top > 0 then
+        pick = redis.call('ZRANGEBYSCORE', K_FREE, top[2], top[2], 'LIMIT', 0, 1)[1]
       end
-      pick = redis.call('ZRANGEBYSCORE', K_FREE, top[2], top[2], 'LIMIT', 0, 1)[1]
     else
       pick = redis.call('ZRANGE', K_FREE, 0, 0)[1]
     end
     if not pick then
+      for i = 1, #dropped, 2 do
+        redis.call('ZADD', K_FREE, dropped[i + 1], dropped[i])
+      end
       return nil
     end
     local pod = tostring(tonumber(pick))
@@ -81,6 +85,8 @@ local function choose(strategy, now)
       and redis.call('SISMEMBER', K_DRAIN, pod) == 0 then
       return pod
     end
+    dropped[#dropped + 1] = pick
+    dropped[#dropped + 1] = redis.call('ZSCORE', K_FREE, pick)
     redis.call('ZREM', K_FREE, pick)
   end
 end

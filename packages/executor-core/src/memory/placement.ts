@@ -249,7 +249,10 @@ export class MemoryPlacement {
   sweepDeadPods(ns: string, svc: string): SweepResult {
     const result = { swept: 0, released: 0 };
     const book = this.#book(ns, svc, false);
-    if (book === undefined) return result;
+    if (book === undefined) {
+      this.counters.sweeps += 1;
+      return result;
+    }
     const now = this.clock.now();
     for (const [pod, lease] of [...book.lease]) {
       if (lease > now) continue;

@@ -20,22 +20,24 @@ import { HdrHistogram } from './hdr.js';
 /** The `error_type` values in the order of `OperationRecord.errors`. */
 export const ERROR_TYPES: readonly ErrorType[] = Object.freeze([
   'validation',
-  'capacity',
   'connection',
   'timeout',
   'script',
   'cluster',
   'other',
+  // Last, so that the older types keep their positions (metrics and the analyzer read the
+  // error counts by position, and may meet an older executor-core copy).
+  'capacity',
 ]);
 
 const ERROR_INDEX: Readonly<Record<ErrorType, number>> = {
   validation: 0,
-  capacity: 1,
-  connection: 2,
-  timeout: 3,
-  script: 4,
-  cluster: 5,
-  other: 6,
+  connection: 1,
+  timeout: 2,
+  script: 3,
+  cluster: 4,
+  other: 5,
+  capacity: 6,
 };
 
 /** The highest latency the histograms track, in µs (one hour); slower calls are clamped. */
