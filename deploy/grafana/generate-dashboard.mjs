@@ -255,7 +255,7 @@ y += 1;
 panels.push(
   ts(
     'Errors by type',
-    'Failed operations per second by error type (validation, connection, timeout, script, cluster, other).',
+    'Failed operations per second by error type (validation, capacity, connection, timeout, script, cluster, other). capacity: allocate refused, no pod with room.',
     [[`sum by (error_type) (${rate('stateful_executor_errors_total')})`, '{{error_type}}']],
     { h: 8, w: 12, x: 0, y },
     'ops',
@@ -372,6 +372,47 @@ panels.push(
   ),
 );
 y += 8;
+panels.push(row('Placement', y));
+y += 1;
+panels.push(
+  ts(
+    'Allocations by result',
+    'allocate calls per second by result: created (placed now), existing (the uid already had a pod), no_capacity (refused: every live, non-draining pod is full).',
+    [[`sum by (result) (${rate('stateful_executor_allocations_total', sel)})`, '{{result}}']],
+    { h: 8, w: 8, x: 0, y },
+    'ops',
+    {
+      overrides: [
+        {
+          matcher: { id: 'byName', options: 'no_capacity' },
+          properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }],
+        },
+      ],
+    },
+  ),
+);
+panels.push(
+  ts(
+    'Claims released by cause',
+    'Placement claims freed per second: release (the caller), expired (the link timed out), swept (a dead pod), reconciled (drift repaired), lost_race (a Cluster link lost to another writer).',
+    [[`sum by (cause) (${rate('stateful_executor_claims_released_total', sel)})`, '{{cause}}']],
+    { h: 8, w: 8, x: 8, y },
+    'ops',
+  ),
+);
+panels.push(
+  ts(
+    'Dead-pod sweeps',
+    'Sweeps of dead pods completed per second, and the links of dead pods they deleted.',
+    [
+      [`sum(${rate('stateful_executor_placement_sweeps_total', sel)})`, 'sweeps'],
+      [`sum(${rate('stateful_executor_links_swept_total', sel)})`, 'links swept'],
+    ],
+    { h: 8, w: 8, x: 16, y },
+    'ops',
+  ),
+);
+y += 8;
 panels.push(row('HTTP', y));
 y += 1;
 panels.push(
@@ -437,7 +478,7 @@ const dashboard = {
   title: 'stateful-route',
   uid: 'stateful-route',
   description:
-    'The stateful-route executor and server: operations, latency from the histograms, errors by type, script cache, Redis connections and HTTP.',
+    'The stateful-route executor and server: operations, latency from the histograms, errors by type, script cache, Redis connections, placement and HTTP.',
   tags: ['stateful-route', 'redis'],
   editable: true,
   graphTooltip: 1,

@@ -152,7 +152,8 @@ interface Watched {
 
 /**
  * How often the number of calls in flight is looked at between slice boundaries (a sum of
- * 14 fields per executor). A pull of the histograms costs more and happens once per slice.
+ * one field per operation of each executor). A pull of the histograms costs more and happens
+ * once per slice.
  */
 const LEVEL_SAMPLE_MS = 100;
 

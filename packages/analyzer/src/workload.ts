@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { hasNamespaceMaintenance, OPERATIONS } from '@stateful-route/executor-core';
+import { ALL_OPERATIONS, hasNamespaceMaintenance, OPERATIONS } from '@stateful-route/executor-core';
 import type { ContractOperationName, StatefulExecutor } from '@stateful-route/executor-core';
 import { createAnalyzer, inFlightProbe } from './analyzer.js';
 import type { Analyzer } from './analyzer.js';
@@ -172,7 +172,12 @@ function normaliseMix(mix: Partial<Record<string, number>>): {
   let total = 0;
   for (const [name, weight] of Object.entries(mix)) {
     if (!(OPERATIONS as readonly string[]).includes(name)) {
-      throw new InvalidOptionError('mix', `unknown operation "${name}"`);
+      throw new InvalidOptionError(
+        'mix',
+        (ALL_OPERATIONS as readonly string[]).includes(name)
+          ? `"${name}" is a placement operation; the mix takes contract operations only`
+          : `unknown operation "${name}"`,
+      );
     }
     if (weight === undefined) continue;
     if (!Number.isFinite(weight) || weight < 0) {

@@ -12,7 +12,12 @@ import {
   type OperationRecord,
   ZERO_EXECUTOR_STATS,
 } from '@stateful-route/executor-core';
-import { createAnalyzer, InvalidOptionError } from '@stateful-route/analyzer';
+import {
+  createAnalyzer,
+  emptyErrorsByType,
+  ERROR_TYPES,
+  InvalidOptionError,
+} from '@stateful-route/analyzer';
 import type { Analyzer } from '@stateful-route/analyzer';
 
 // A fake executor: an ExecutorTelemetry announced on the real create channel, as
@@ -135,14 +140,9 @@ test('errors by type, other executors ignored, calls in flight', () => {
   const op = snap.operations.getLinkedPod!;
   expect(op.count).toBe(4);
   expect(op.errors).toBe(3);
-  expect(op.errorsByType).toEqual({
-    validation: 0,
-    connection: 1,
-    timeout: 2,
-    script: 0,
-    cluster: 0,
-    other: 0,
-  });
+  // Every error type has its key (capacity included), at 0 unless it occurred.
+  expect(op.errorsByType).toEqual({ ...emptyErrorsByType(), connection: 1, timeout: 2 });
+  expect(Object.keys(op.errorsByType)).toEqual([...ERROR_TYPES]);
   expect(snap.totals.count).toBe(7);
   expect(snap.totals.errorRate).toBeCloseTo(3 / 7, 12);
   expect(snap.concurrency?.maxInFlight).toBe(3);

@@ -253,3 +253,35 @@ test('the slice timer reads each slice a little after it ends', async () => {
   expect(busy[1]!.count).toBe(30);
   expect(busy[1]!.t).toBeCloseTo(0.6, 5);
 });
+
+test('placement operations are measured like the contract ones: allocate has its latency', async () => {
+  // Memory backend: placement runs there in full (the Redis backend's scripts are separate).
+  const executor = await executorOn('memory', 'placement');
+  const analyzer = analyzerOf({ executor });
+  const ns = uniqueNamespace('pl');
+  await executor.registerPod(ns, 'room', 0, { capacity: 4, ttlSeconds: 60 });
+  await executor.registerPod(ns, 'room', 1, { capacity: 2, ttlSeconds: 60 });
+  // 6 placed, 1 already placed, 3 refused: the pods hold 6 in all.
+  for (let i = 0; i < 9; i += 1) {
+    await executor.allocate(ns, `u${i}`, 'room', { persistSeconds: -1 }).catch(() => {});
+  }
+  await executor.allocate(ns, 'u0', 'room', { persistSeconds: -1 });
+  await executor.release(ns, 'u0', 'room');
+
+  const snap = analyzer.snapshot();
+  const allocate = snap.operations.allocate!;
+  expect(allocate.count).toBe(10);
+  expect(allocate.errors).toBe(3);
+  expect(allocate.errorsByType.capacity).toBe(3);
+  expect(Object.values(allocate.errorsByType).reduce((a, b) => a + b, 0)).toBe(3);
+  expect(histogramCount(allocate)).toBe(10);
+  expect(allocate.timeline.reduce((a, s) => a + s.count, 0)).toBe(10);
+  const { min, p50, p90, p99, max } = allocate.latency;
+  expect(min).toBeGreaterThanOrEqual(0);
+  expect(max).toBeGreaterThan(0);
+  expect([min, p50, p90, p99, max]).toEqual([min, p50, p90, p99, max].sort((a, b) => a - b));
+  expect(snap.operations.registerPod?.count).toBe(2);
+  expect(snap.operations.release?.count).toBe(1);
+  expect(snap.totals.count).toBe(13);
+  expect(snap.totals.errors).toBe(3);
+});

@@ -165,6 +165,14 @@ test('stops early on abort and rejects bad options', async () => {
   await expect(
     runWorkload(executor, { durationMs: 10, mix: { nope: 1 } as never }),
   ).rejects.toMatchObject({ code: 'SR_ANALYZER_INVALID_OPTION', option: 'mix' });
+  // Placement operations are measured, not driven: the mix is the contract's.
+  await expect(
+    runWorkload(executor, { durationMs: 10, mix: { allocate: 1 } as never }),
+  ).rejects.toMatchObject({
+    code: 'SR_ANALYZER_INVALID_OPTION',
+    option: 'mix',
+    message: expect.stringContaining('"allocate" is a placement operation'),
+  });
   await executor.close();
 });
 

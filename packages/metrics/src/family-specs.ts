@@ -1,15 +1,48 @@
 /**
  * The metric families `instrumentExecutor()` registers: for each executor metric its
  * Prometheus type and help text. The names come from executor-core's `EXECUTOR_METRICS`,
- * the one owner of the executor metrics' names, which the analyzer reads back.
+ * the one owner of the executor metrics' names, which the analyzer reads back; placement's
+ * (which nothing reads back) are named here, `PLACEMENT_METRICS`.
  */
-import { EXECUTOR_METRICS, type ExecutorMetric } from '@stateful-route/executor-core';
+import {
+  ALLOCATION_RESULTS,
+  CLAIM_RELEASE_CAUSES,
+  ERROR_TYPES,
+  EXECUTOR_METRICS,
+  type ExecutorMetric,
+} from '@stateful-route/executor-core';
 import type { FamilySpec, MetricType } from './metric-family.js';
 
-/** Which family: a key of executor-core's `EXECUTOR_METRICS`. */
-export type Kind = ExecutorMetric;
+/**
+ * Each placement metric's name after the prefix. Their only labels are `executor` (with
+ * `executorLabel: true`) and the fixed `result` or `cause`: nothing per pod, uid or service.
+ */
+export const PLACEMENT_METRICS = Object.freeze({
+  /** Counter of `allocate` calls by how they ended; label `result`. */
+  allocations: 'allocations_total',
+  /** Counter of placement claims released; label `cause`. */
+  claimsReleased: 'claims_released_total',
+  /** Counter of `sweepDeadPods` runs completed. */
+  placementSweeps: 'placement_sweeps_total',
+  /** Counter of dead pods' links deleted by sweeps. */
+  linksSwept: 'links_swept_total',
+} as const);
 
-const NAMES: Readonly<Record<Kind, string>> = EXECUTOR_METRICS;
+/** Which placement metric: a key of `PLACEMENT_METRICS`. */
+export type PlacementMetric = keyof typeof PLACEMENT_METRICS;
+
+/** The label names of the placement metrics (beside `executor`). */
+export const PLACEMENT_LABELS = Object.freeze({
+  /** `allocations_total`: executor-core's `ALLOCATION_RESULTS`. */
+  result: 'result',
+  /** `claims_released_total`: executor-core's `CLAIM_RELEASE_CAUSES`. */
+  cause: 'cause',
+} as const);
+
+/** Which family: a key of executor-core's `EXECUTOR_METRICS` or of `PLACEMENT_METRICS`. */
+export type Kind = ExecutorMetric | PlacementMetric;
+
+const NAMES: Readonly<Record<Kind, string>> = { ...EXECUTOR_METRICS, ...PLACEMENT_METRICS };
 
 interface KindSpec {
   kind: Kind;
@@ -31,7 +64,7 @@ const SPECS: readonly KindSpec[] = [
   {
     kind: 'errors',
     type: 'counter',
-    help: 'Failed executor operations by error_type (validation, connection, timeout, script, cluster, other).',
+    help: `Failed executor operations by error_type (${ERROR_TYPES.join(', ')}).`,
   },
   {
     kind: 'operationsInFlight',
@@ -72,6 +105,26 @@ const SPECS: readonly KindSpec[] = [
     kind: 'reconnects',
     type: 'counter',
     help: 'Reconnection attempts of the executor Redis connections.',
+  },
+  {
+    kind: 'allocations',
+    type: 'counter',
+    help: `Placement allocate calls by result (${ALLOCATION_RESULTS.join(', ')}).`,
+  },
+  {
+    kind: 'claimsReleased',
+    type: 'counter',
+    help: `Placement claims released, by cause (${CLAIM_RELEASE_CAUSES.join(', ')}).`,
+  },
+  {
+    kind: 'placementSweeps',
+    type: 'counter',
+    help: 'Placement sweeps of dead pods completed (sweepDeadPods runs).',
+  },
+  {
+    kind: 'linksSwept',
+    type: 'counter',
+    help: 'Links of dead pods deleted by placement sweeps.',
   },
 ];
 

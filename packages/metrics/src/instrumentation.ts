@@ -5,6 +5,8 @@
  */
 import { bucketLabels, histogramSamples } from './histogram-samples.js';
 import {
+  ALLOCATION_RESULTS,
+  CLAIM_RELEASE_CAUSES,
   CONNECTION_STATES,
   ERROR_TYPES,
   METRIC_LABELS,
@@ -13,7 +15,7 @@ import {
   type ExecutorStats,
   type ExecutorTelemetry,
 } from '@stateful-route/executor-core';
-import type { Kind } from './family-specs.js';
+import { PLACEMENT_LABELS, type Kind } from './family-specs.js';
 import type { FamilyMember, Sample } from './metric-family.js';
 import { DEFAULT_BUCKETS, type InstrumentOptions } from './options.js';
 import { OperationFigures, type OperationTotals } from './operation-stats.js';
@@ -305,6 +307,38 @@ export class Instrumentation implements FamilyMember {
           out.push({ labels: this.#labels(group, {}), value: group.events[kind as EventKind] });
         }
         return;
+      case 'allocations':
+        for (const group of this.#groups.values()) {
+          const { allocations } = group.figures.placement();
+          for (const result of ALLOCATION_RESULTS) {
+            out.push({
+              labels: this.#labels(group, { [PLACEMENT_LABELS.result]: result }),
+              value: allocations[result],
+            });
+          }
+        }
+        return;
+      case 'claimsReleased':
+        for (const group of this.#groups.values()) {
+          const { claimsReleased } = group.figures.placement();
+          for (const cause of CLAIM_RELEASE_CAUSES) {
+            out.push({
+              labels: this.#labels(group, { [PLACEMENT_LABELS.cause]: cause }),
+              value: claimsReleased[cause],
+            });
+          }
+        }
+        return;
+      case 'placementSweeps':
+      case 'linksSwept':
+        for (const group of this.#groups.values()) {
+          const totals = group.figures.placement();
+          out.push({
+            labels: this.#labels(group, {}),
+            value: kind === 'placementSweeps' ? totals.sweeps : totals.linksSwept,
+          });
+        }
+        return;
       case 'redisInfoErrors':
         return this.#infoErrors(out);
       default:
@@ -420,6 +454,13 @@ export class Instrumentation implements FamilyMember {
       case 'operationDuration':
       case 'errors':
         for (const group of this.#groups.values()) group.figures.reset();
+        return;
+      case 'allocations':
+      case 'claimsReleased':
+      case 'placementSweeps':
+      case 'linksSwept':
+        // Like the three operation families, the four placement ones share one baseline.
+        for (const group of this.#groups.values()) group.figures.resetPlacement();
         return;
       case 'scriptLoads':
       case 'noscriptReloads':

@@ -3,14 +3,17 @@
  * (executor-core's `ExecutorTelemetry`) at scrape time: nothing here runs per call. Each
  * watched executor is read as its figures now minus its figures when this instrumentation
  * started watching it (so counters start at zero, and `registry.resetMetrics()` starts them
- * again); an executor that closed leaves its last figures behind in `retired`.
+ * again); an executor that closed leaves its last figures behind in `retired`. Placement's
+ * counters (placement-stats.ts) are read the same way.
  */
 import {
   ERROR_TYPES,
   type ExecutorTelemetry,
   type OperationName,
+  type PlacementCounters,
   type TelemetryAttachment,
 } from '@stateful-route/executor-core';
+import { PlacementTotals } from './placement-stats.js';
 
 /** Figures of one operation: counts since a point, or a point's copy. */
 export class OperationTotals {
@@ -39,6 +42,8 @@ interface Watched {
   readonly telemetry: ExecutorTelemetry;
   readonly attachment: TelemetryAttachment;
   readonly baseline: OperationTotals[];
+  /** Placement's counters when watched from (or last reset). */
+  readonly placementBaseline: PlacementTotals;
 }
 
 /** Reads the recorded figures of a set of executors (one `executor` label value, or all). */
@@ -47,6 +52,8 @@ export class OperationFigures {
   readonly #watched = new Map<ExecutorTelemetry, Watched>();
   /** Figures left by executors that closed, per operation name. */
   readonly #retired = new Map<string, OperationTotals>();
+  /** Placement counts left by executors that closed. */
+  #retiredPlacement = new PlacementTotals();
   /** Operations seen so far: their series stay once they appeared. */
   readonly #seen = new Set<string>();
 
@@ -59,7 +66,9 @@ export class OperationFigures {
     if (this.#watched.has(telemetry)) return;
     const attachment = telemetry.attach({ buckets: this.#bounds });
     const baseline = telemetry.records.map(() => new OperationTotals(this.#bounds.length));
-    const watched: Watched = { telemetry, attachment, baseline };
+    const placementBaseline = new PlacementTotals();
+    placementBaseline.read(placementOf(telemetry));
+    const watched: Watched = { telemetry, attachment, baseline, placementBaseline };
     this.#copy(watched, baseline);
     this.#watched.set(telemetry, watched);
   }
@@ -82,6 +91,10 @@ export class OperationFigures {
       }
       add(retired, delta);
     });
+    const placement = new PlacementTotals();
+    placement.read(placementOf(telemetry));
+    placement.add(watched.placementBaseline, -1);
+    this.#retiredPlacement.add(placement);
     watched.attachment.release();
   }
 
@@ -96,6 +109,27 @@ export class OperationFigures {
     this.collect(); // the operations seen so far keep their (zeroed) series
     for (const watched of this.#watched.values()) this.#copy(watched, watched.baseline);
     this.#retired.clear();
+  }
+
+  /** Placement counters start again from zero (`registry.resetMetrics()`). */
+  resetPlacement(): void {
+    for (const watched of this.#watched.values()) {
+      watched.placementBaseline.read(placementOf(watched.telemetry));
+    }
+    this.#retiredPlacement = new PlacementTotals();
+  }
+
+  /** Placement's counts, summed over the watched executors and the retired ones. */
+  placement(): PlacementTotals {
+    const totals = new PlacementTotals();
+    totals.add(this.#retiredPlacement);
+    const now = new PlacementTotals();
+    for (const watched of this.#watched.values()) {
+      now.read(placementOf(watched.telemetry));
+      totals.add(now);
+      totals.add(watched.placementBaseline, -1);
+    }
+    return totals;
   }
 
   /**
@@ -144,6 +178,11 @@ export class OperationFigures {
       readRecord(into[i]!, record, layout.counts[i]!);
     });
   }
+}
+
+/** An application may load another executor-core copy, one older than placement. */
+function placementOf(telemetry: ExecutorTelemetry): PlacementCounters | undefined {
+  return (telemetry as Partial<ExecutorTelemetry>).placement;
 }
 
 function readRecord(

@@ -28,7 +28,7 @@ describe('the exposition', () => {
   const disposers: (() => void)[] = [];
 
   // Every metric family populated: two labelled instrumentations (a Redis executor with INFO,
-  // a memory executor), errors of several types, custom and default buckets.
+  // a memory executor), errors of several types, custom and default buckets, placement.
   beforeAll(async () => {
     client = new Redis(inject('redisUrl'));
     const registry = new Registry();
@@ -46,6 +46,12 @@ describe('the exposition', () => {
       await memory.setWorkloadState(ns, 'room', `w${i}`);
     }
     await redis.getLinkedPod(ns, 'bad\nid', 'room').catch(() => {});
+    await memory.registerPod(ns, 'room', 0, { capacity: 2, ttlSeconds: 60 });
+    for (let i = 0; i < 3; i++) {
+      await memory.allocate(ns, `a${i}`, 'room', { persistSeconds: -1 }).catch(() => {});
+    }
+    await memory.release(ns, 'a0', 'room');
+    await memory.sweepDeadPods(ns, 'room');
     publishOperation({ executor: 'memory', durationMs: 3, errorType: 'timeout' });
     publishOperation({ executor: 'memory', durationMs: 30_000, errorType: 'cluster' });
     text = await registry.metrics();
@@ -58,15 +64,30 @@ describe('the exposition', () => {
 
   it('parses, with cumulative histograms and no duplicate series', () => {
     const m = parseExposition(text);
-    // 15 executor families, the cache hit and miss counters, stateful_route_build_info.
-    expect(m.types.size).toBe(18);
+    // 15 executor families, the cache hit and miss counters, 4 placement families,
+    // stateful_route_build_info.
+    expect(m.types.size).toBe(22);
     expect(samplesOf(m, 'stateful_route_build_info').length).toBe(1);
     expect(samplesOf(m, 'stateful_executor_redis_used_memory_bytes').length).toBe(1);
     expect(
       samplesOf(m, 'stateful_executor_errors_total')
         .map((s) => s.labels.error_type)
         .sort(),
-    ).toEqual(['cluster', 'timeout', 'validation']);
+    ).toEqual(['capacity', 'cluster', 'timeout', 'validation']);
+    expect(
+      samplesOf(m, 'stateful_executor_allocations_total').map((s) => [
+        s.labels.executor,
+        s.labels.result,
+        s.value,
+      ]),
+    ).toEqual([
+      ['redis', 'created', 0],
+      ['redis', 'existing', 0],
+      ['redis', 'no_capacity', 0],
+      ['memory', 'created', 2],
+      ['memory', 'existing', 0],
+      ['memory', 'no_capacity', 1],
+    ]);
     for (const name of m.types.keys()) expect(m.help.get(name)).toMatch(/\w/);
   });
 

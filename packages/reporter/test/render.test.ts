@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { createAnalyzer } from '@stateful-route/analyzer';
+import { createMemoryExecutor } from '@stateful-route/executor-core';
 import {
   FORMATS,
   InvalidReportError,
@@ -215,5 +217,26 @@ test('the Redis sentence and a one-sided p99 cell say the same in every format',
       'keyspace hits 5,200, misses 1,800; expired 1,234, evicted 56; memory',
     );
     for (const cell of cells[format]) expect(out, format).toMatch(cell);
+  }
+});
+
+test('placement operations are reported like any operation: allocate latency, capacity errors', async () => {
+  const executor = createMemoryExecutor({ name: 'report-placement' });
+  const analyzer = createAnalyzer({ executor, processMetrics: false });
+  try {
+    await executor.registerPod('ns', 'room', 0, { capacity: 5, ttlSeconds: 60 });
+    for (let i = 0; i < 8; i += 1) {
+      await executor.allocate('ns', `u${i}`, 'room', { persistSeconds: -1 }).catch(() => {});
+    }
+    const report: Report = { title: 'Placement', snapshot: analyzer.snapshot() };
+    const text = render(report, 'text');
+    // Operations table: 8 allocate calls, 3 of them refused (37.5%), with percentiles.
+    expect(text).toMatch(/^ {2}allocate\s+8\s+\S+\s+38%(\s+[\d.,]+){6}$/m);
+    expect(text).toMatch(/^ {2}registerPod\s+1\s/m);
+    expect(text).toMatch(/Errors\s+3 of 9 calls failed \(33%\): capacity 3; most on allocate/);
+    expect(render(report, 'markdown')).toMatch(/^\| `allocate` \| 8 \| /m);
+  } finally {
+    analyzer.close();
+    await executor.close();
   }
 });

@@ -53,7 +53,7 @@ describe('deploy/prometheus', () => {
     for (const alert of alerts) expect(tested, alert).toContain(alert);
   });
 
-  it('the paging error ratio leaves out validation errors (callers), and only those', async () => {
+  it('the paging error ratio leaves out validation (callers) and capacity (full pods) errors, and only those', async () => {
     const [rules] = await loadYamlDocuments('prometheus/alerts.yml');
     const all = (
       rules as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] }
@@ -61,7 +61,9 @@ describe('deploy/prometheus', () => {
     const alert = all.find((r) => r.alert === 'StatefulRouteHighErrorRatio')!;
     const record = all.find((r) => r.record === alert.expr.split(' ')[0])!;
     expect(record.record).toBe('stateful_route:server_error_ratio:rate5m');
-    expect(record.expr).toContain('stateful_executor_errors_total{error_type!="validation"}');
+    expect(record.expr).toContain(
+      'stateful_executor_errors_total{error_type!~"validation|capacity"}',
+    );
   });
 
   it('the job the server-down alerts select is the job of prometheus.yml and of the ServiceMonitor', async () => {

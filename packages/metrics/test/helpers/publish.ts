@@ -10,6 +10,7 @@ import {
   ErrorCodes,
   ExecutorTelemetry,
   LIVE_TELEMETRY_KEY,
+  NoCapacityError,
   RedisReplyError,
   ScriptError,
   TimeoutError,
@@ -52,6 +53,8 @@ function errorOf(type: ErrorType): Error {
   switch (type) {
     case 'validation':
       return new ValidationError('uid', 'blank', 'must not be blank');
+    case 'capacity':
+      return new NoCapacityError();
     case 'connection':
       return new ConnectionError('down');
     case 'timeout':
