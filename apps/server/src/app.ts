@@ -32,6 +32,8 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerOpenApi } from './routes/openapi.js';
 import { registerOptimizationRoutes } from './routes/optimizations.js';
 import { registerReportRoute, type AnalysisContext } from './routes/report.js';
+import { PlacementSweeper } from './placement-sweeper.js';
+import { registerPlacementRoutes } from './routes/placement.js';
 import { registerPodRoutes } from './routes/pods.js';
 import { registerWorkloadRoutes } from './routes/workloads.js';
 import { formatSchemaError } from './schemas.js';
@@ -61,6 +63,11 @@ export interface BuildAppOptions {
    * @internal
    */
   without?: readonly AblatableFeature[];
+  /**
+   * Run the placement sweeper of `config.placementSweepMs` in this app. Default true. The bin
+   * sets it false in every worker of `--workers` but the first, so that one process sweeps.
+   */
+  sweepPlacement?: boolean;
 }
 
 /**
@@ -245,6 +252,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   // From here on, app.close() releases everything acquired so far (see the onClose hook).
   let disposeMetrics: (() => void) | undefined;
   let availability: BackendAvailability | undefined;
+  let placementSweeper: PlacementSweeper | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
@@ -252,6 +260,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     closing = true;
     if (sweep) clearInterval(sweep);
     if (retry) clearTimeout(retry);
+    // Before the executor closes: a run in progress stops between services and is awaited.
+    await placementSweeper?.close();
     disposeMetrics?.();
     availability?.close();
     analyzer.close();
@@ -334,6 +344,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
         (url === '/metrics' && config.metricsToken !== null),
     );
     const context: AnalysisContext = { executor, config, analyzer, redis };
+    if (config.placementSweepMs > 0 && options.sweepPlacement !== false) {
+      placementSweeper = new PlacementSweeper({
+        executor,
+        redis,
+        intervalMs: config.placementSweepMs,
+        log: app.log,
+        registry,
+      });
+    }
+    const sweeper = placementSweeper;
     registerHealthRoutes(app, context);
     registerMetricsRoute(app, registry, config.metricsToken);
     await app.register(
@@ -345,6 +365,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
         registerPodRoutes(v1, context);
         registerWorkloadRoutes(v1, context);
         registerLinkRoutes(v1, context);
+        registerPlacementRoutes(v1, {
+          ...context,
+          onPlacementService: sweeper ? (ns, svc) => sweeper.track(ns, svc) : undefined,
+        });
         registerReportRoute(v1, context);
         registerOptimizationRoutes(v1, context);
       },
@@ -366,6 +390,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
       { backend: executor.backend, auth: config.token !== null },
       `backend: ${backendSummary}`,
     );
+    placementSweeper?.start();
     if (isTunable(executor)) {
       const load = async (): Promise<void> => {
         try {

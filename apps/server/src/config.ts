@@ -64,6 +64,12 @@ export interface ServerConfig {
    * backend's data would live apart in each worker.
    */
   workers: number;
+  /**
+   * Interval of the placement sweeper in ms: each run sweeps the dead pods and reconciles the
+   * expired claims of every service with placement data (docs/placement.md). Default 5000;
+   * 0 turns the sweeper off.
+   */
+  placementSweepMs: number;
 }
 
 /** Most `--workers`: beyond this a host has no use for more processes of one server. */
@@ -86,6 +92,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxConnections: 10_000,
   logLevel: 'info',
   workers: 1,
+  placementSweepMs: 5000,
 });
 
 const OPTIONS = {
@@ -104,6 +111,7 @@ const OPTIONS = {
   'max-connections': { type: 'string' },
   'log-level': { type: 'string' },
   workers: { type: 'string' },
+  'placement-sweep-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -129,6 +137,8 @@ Options (flag / environment variable, flags win):
   --log-level <level>         LOG_LEVEL                     ${LOG_LEVELS.join('|')} (default info)
   --workers <n|auto>          STATEFUL_ROUTE_WORKERS        processes sharing the port (default 1;
                                                             auto = the host's cores; needs Redis)
+  --placement-sweep-ms <ms>   STATEFUL_ROUTE_PLACEMENT_SWEEP_MS  placement sweeper interval
+                                                            (default 5000; 0 = off)
   -h, --help                                                this text
   -V, --version                                             the server's version
 
@@ -239,6 +249,9 @@ export function loadConfig(
       );
     }
   }
+
+  const sweep = pick('placement-sweep-ms', 'STATEFUL_ROUTE_PLACEMENT_SWEEP_MS');
+  if (sweep) config.placementSweepMs = integer(sweep, 0, 3_600_000, ' (0 turns the sweeper off)');
 
   const pipelining = pick('auto-pipelining', 'STATEFUL_ROUTE_AUTO_PIPELINING');
   if (pipelining) config.autoPipelining = onOff(pipelining);

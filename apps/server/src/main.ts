@@ -8,6 +8,7 @@
  */
 import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { WORKER_ENV } from './cluster-metrics.js';
 import { loadConfig, USAGE, type LoadedConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { SERVER_VERSION } from './version.js';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(
-      `stateful-route-server: ${error.message}\nRun stateful-route-server --help for the options.\n`,
+      `stateful-route-server: ${error.message} (${error.code})\nRun stateful-route-server --help for the options.\n`,
     );
     process.exit(2);
   }
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
     // The workers get a little longer than their own grace period to exit on their own.
     process.exit(await runPrimary(config, { graceMs: SHUTDOWN_GRACE_MS + 2000 }));
   }
-  const app = await buildApp({ config });
+  // One process sweeps placement: the single server, or worker 1 of `--workers` (its slot
+  // survives restarts). Sweeps are compare-and-delete, so more would be safe, only wasteful.
+  const sweepPlacement = !cluster.isWorker || process.env[WORKER_ENV] === '1';
+  const app = await buildApp({ config, sweepPlacement });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

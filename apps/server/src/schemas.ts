@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifySchema {
     operationId?: string;
     summary?: string;
+    /** Markdown shown under the summary (the placement routes carry an example there). */
+    description?: string;
     tags?: string[];
   }
 }
@@ -67,6 +69,7 @@ export function errorResponses(...statuses: number[]): Record<number, JsonSchema
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input (SR_VALIDATION with `field`); nothing was written.',
   401: 'Missing or wrong bearer token (SR_UNAUTHORIZED).',
+  409: 'No live, non-draining pod of the service has free capacity (SR_NO_CAPACITY); nothing was written.',
   413: 'Body larger than the body limit (SR_BODY_TOO_LARGE).',
   415: 'Body is not application/json, or declares a charset other than UTF-8 (SR_UNSUPPORTED_MEDIA_TYPE).',
   500: 'Unexpected failure (SR_INTERNAL, SR_REDIS_SCRIPT, SR_REDIS_COMMAND, SR_CORRUPT_VALUE).',

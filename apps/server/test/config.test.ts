@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       maxConnections: 10_000,
       logLevel: 'info',
       workers: 1,
+      placementSweepMs: 5000,
     });
     expect(config([])).toEqual(DEFAULT_CONFIG);
   });
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       STATEFUL_ROUTE_MAX_CONNECTIONS: '200',
       LOG_LEVEL: 'warn',
       STATEFUL_ROUTE_WORKERS: '3',
+      STATEFUL_ROUTE_PLACEMENT_SWEEP_MS: '0',
     };
     expect(config([], env)).toEqual({
       host: '0.0.0.0',
@@ -74,6 +76,7 @@ describe('loadConfig', () => {
       maxConnections: 200,
       logLevel: 'warn',
       workers: 3,
+      placementSweepMs: 0,
     });
     const flags = config(
       [

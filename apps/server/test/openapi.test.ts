@@ -112,7 +112,7 @@ describe('the served document', () => {
     expect(doc.info.license).toEqual({ name: manifest.license, identifier: manifest.license });
     expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
     const all = operations(doc);
-    expect(all.length).toBe(17);
+    expect(all.length).toBe(25);
     for (const { key, op } of all) {
       const clientErrors = Object.keys(op.responses).filter((status) => /^4/.test(status));
       expect(clientErrors, key).toContain('4XX');

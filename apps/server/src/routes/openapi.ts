@@ -102,6 +102,10 @@ export async function registerOpenApi(
         { name: 'pods', description: 'Per-pod state of a service.' },
         { name: 'workloads', description: 'Workload state of a service.' },
         { name: 'links', description: 'User -> pod links (sticky routing).' },
+        {
+          name: 'placement',
+          description: 'Pod capacity and leases, allocation of users, drain and sweep.',
+        },
         { name: 'analysis', description: 'Live performance report and optimizer findings.' },
         { name: 'operations', description: 'Health, metrics and this document.' },
       ],
