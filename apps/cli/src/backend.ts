@@ -5,12 +5,22 @@
  */
 import {
   OPERATION_CHECKS as CHECKS,
+  ALL_OPERATIONS,
   createRedisExecutor,
-  OPERATIONS,
-  type ContractOperationName,
+  ErrorCodes,
+  type Allocation,
+  type AllocateOptions,
+  type OperationName,
+  type Placement,
+  type PlacementBatchOptions,
+  type ReconcileOptions,
+  type ReconcileResult,
   type RedisClient,
   type RedisExecutor,
+  type RegisterPodOptions,
+  type ReleaseResult,
   type StatefulExecutor,
+  type SweepResult,
   type LinkWriteOptions,
   type RemoveLinkOptions,
   type RemoveLinkWithIdOptions,
@@ -20,8 +30,8 @@ import { CliErrorCodes, RemoteError } from './errors.js';
 import { ServerClient } from './http-client.js';
 import { connectRedis, type ConnectOptions, type Target } from './target.js';
 
-/** The 14 operations of the contract, plus `close()`. */
-export interface Backend extends Pick<StatefulExecutor, ContractOperationName> {
+/** The 14 operations of the contract and the placement operations, plus `close()`. */
+export interface Backend extends Pick<StatefulExecutor, OperationName> {
   /** `redis` (direct) or `server` (HTTP). */
   readonly kind: 'redis' | 'server';
   /** Releases connections. Idempotent. */
@@ -63,8 +73,8 @@ export async function openRedisBackend(
   });
   // Bound methods: the executor keeps its state in private fields, so `this` must be it.
   const operations = Object.fromEntries(
-    OPERATIONS.map((operation) => [operation, executor[operation].bind(executor)]),
-  ) as Pick<StatefulExecutor, ContractOperationName>;
+    ALL_OPERATIONS.map((operation) => [operation, executor[operation].bind(executor)]),
+  ) as Pick<StatefulExecutor, OperationName>;
   const backend: RedisBackend = {
     ...operations,
     kind: 'redis',
@@ -271,6 +281,141 @@ export class HttpBackend implements Backend {
     );
     return reply.links;
   }
+
+  // Placement (docs/placement.md): the server's `.../pods/:podId/...`, `.../allocations`,
+  // `.../placement`, `.../sweep` and `.../reconcile` routes.
+
+  #service(ns: string, svc: string): string {
+    return `/v1/namespaces/${path(ns)}/services/${path(svc)}`;
+  }
+
+  async registerPod(
+    ns: string,
+    svc: string,
+    podId: number,
+    options: RegisterPodOptions,
+  ): Promise<void> {
+    CHECKS.registerPod(ns, svc, podId, options);
+    await this.#client.json(`${this.#service(ns, svc)}/pods/${podId}/registration`, {
+      method: 'PUT',
+      body: { capacity: options.capacity, ttlSeconds: options.ttlSeconds },
+    });
+  }
+
+  async drainPod(ns: string, svc: string, podId: number): Promise<void> {
+    CHECKS.drainPod(ns, svc, podId);
+    await this.#client.json(`${this.#service(ns, svc)}/pods/${podId}/drain`, { method: 'POST' });
+  }
+
+  async undrainPod(ns: string, svc: string, podId: number): Promise<void> {
+    CHECKS.undrainPod(ns, svc, podId);
+    await this.#client.json(`${this.#service(ns, svc)}/pods/${podId}/drain`, {
+      method: 'DELETE',
+    });
+  }
+
+  /** @throws SR_NO_CAPACITY (the server's 409), as on a direct target */
+  async allocate(
+    ns: string,
+    uid: string,
+    svc: string,
+    options: AllocateOptions,
+  ): Promise<Allocation> {
+    CHECKS.allocate(ns, uid, svc, options);
+    let reply: Partial<Allocation>;
+    try {
+      reply = await this.#client.json<Partial<Allocation>>(
+        `${this.#service(ns, svc)}/allocations`,
+        {
+          method: 'POST',
+          body: { uid, persistSeconds: options.persistSeconds, strategy: options.strategy },
+        },
+      );
+    } catch (error) {
+      // 409 is this route's "no room": whatever code a proxy left on it, the caller sees the
+      // executor's SR_NO_CAPACITY (and its exit code), as on a direct target.
+      if (
+        error instanceof RemoteError &&
+        error.status === 409 &&
+        error.code !== ErrorCodes.NO_CAPACITY
+      ) {
+        throw new RemoteError(
+          409,
+          ErrorCodes.NO_CAPACITY,
+          `no live, non-draining pod of service ${svc} has free capacity (the server answered 409: ${error.message})`,
+        );
+      }
+      throw error;
+    }
+    return {
+      podId: expectNumber(reply.podId, 'podId'),
+      created: expectBoolean(reply.created, 'created'),
+      load: reply.load === null ? null : expectNumber(reply.load, 'load'),
+      capacity: reply.capacity === null ? null : expectNumber(reply.capacity, 'capacity'),
+    };
+  }
+
+  async release(ns: string, uid: string, svc: string): Promise<ReleaseResult> {
+    CHECKS.release(ns, uid, svc);
+    const reply = await this.#client.json<Partial<ReleaseResult>>(
+      `${this.#service(ns, svc)}/allocations/${path(uid)}`,
+      { method: 'DELETE' },
+    );
+    return {
+      released: expectBoolean(reply.released, 'released'),
+      podId: expectNumber(reply.podId, 'podId'),
+    };
+  }
+
+  async placement(ns: string, svc: string): Promise<Placement> {
+    CHECKS.placement(ns, svc);
+    const reply = await this.#client.json<Partial<Placement>>(
+      `${this.#service(ns, svc)}/placement`,
+    );
+    if (typeof reply.pods !== 'object' || reply.pods === null) {
+      throw new RemoteError(200, CliErrorCodes.REMOTE, "the server's reply has no object 'pods'");
+    }
+    return { pods: reply.pods };
+  }
+
+  async sweepDeadPods(
+    ns: string,
+    svc: string,
+    options?: PlacementBatchOptions,
+  ): Promise<SweepResult> {
+    CHECKS.sweepDeadPods(ns, svc, options);
+    const reply = await this.#client.json<Partial<SweepResult>>(`${this.#service(ns, svc)}/sweep`, {
+      method: 'POST',
+      body: { batch: options?.batch },
+    });
+    return {
+      swept: expectNumber(reply.swept, 'swept'),
+      released: expectNumber(reply.released, 'released'),
+    };
+  }
+
+  async reconcilePlacement(
+    ns: string,
+    svc: string,
+    options?: ReconcileOptions,
+  ): Promise<ReconcileResult> {
+    CHECKS.reconcilePlacement(ns, svc, options);
+    const reply = await this.#client.json<Partial<ReconcileResult>>(
+      `${this.#service(ns, svc)}/reconcile`,
+      { method: 'POST', body: { batch: options?.batch, full: options?.full } },
+    );
+    return {
+      checked: expectNumber(reply.checked, 'checked'),
+      released: expectNumber(reply.released, 'released'),
+      confirmed: expectNumber(reply.confirmed, 'confirmed'),
+      adopted: expectNumber(reply.adopted, 'adopted'),
+    };
+  }
+}
+
+function expectBoolean(value: unknown, field: string): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new RemoteError(200, CliErrorCodes.REMOTE, `the server's reply has no boolean '${field}'`);
 }
 
 function expectNumber(value: unknown, field: string): number {

@@ -3,7 +3,8 @@
  * error of any stateful-route package is recognised by its brand (`isStatefulRouteError`),
  * never by the look of its code. Executor codes keep their meaning: a validation error is a
  * usage error (exit 2), an unreachable or timed-out Redis, or one that refuses the
- * credentials, is an unreachable target (exit 3). The codes are listed in docs/errors.md,
+ * credentials, is an unreachable target (exit 3), and `allocate` finding no room
+ * (`SR_NO_CAPACITY`) has an exit code of its own (5). The codes are listed in docs/errors.md,
  * generated from `CliErrorCodes`, `CliErrorDescriptions` and `exitCodeOfCode`.
  */
 import { AnalyzerErrorCodes } from '@stateful-route/analyzer';
@@ -32,6 +33,12 @@ export const ExitCodes = {
   UNREACHABLE: 3,
   /** Anything else. */
   OTHER: 4,
+  /**
+   * `allocate` found no live, non-draining pod with free capacity (`SR_NO_CAPACITY`, a 409
+   * through a server): nothing was written. Not a fault: register pods, raise a capacity, or
+   * retry later.
+   */
+  NO_CAPACITY: 5,
   /** Stopped by Ctrl-C (SIGINT) before the end: 128 + 2, as shells report it. */
   INTERRUPTED: 130,
 } as const;
@@ -161,6 +168,9 @@ const UNREACHABLE_CODES = new Set<string>([
 export function exitCodeOfCode(code: string, status?: number): ExitCode {
   if (USAGE_CODES.has(code)) return ExitCodes.USAGE;
   if (UNREACHABLE_CODES.has(code)) return ExitCodes.UNREACHABLE;
+  // An answer about the service's pods, not a failure of the CLI or the target: a script
+  // tells it apart from an error (to wait and retry, or to scale) by its own exit code.
+  if (code === ErrorCodes.NO_CAPACITY) return ExitCodes.NO_CAPACITY;
   // Any other code: the server's own (`SR_BODY_TOO_LARGE`, `SR_UNSUPPORTED_MEDIA_TYPE`, ...)
   // or a proxy's. The status says enough: a 400, 413 or 415 is a request the server could
   // not take; a 502-504 means it cannot reach its backend, or a proxy cannot reach it.

@@ -9,6 +9,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLink } from './commands/link.js';
+import { registerPlacement } from './commands/placement.js';
 import { registerReport } from './commands/report.js';
 import { registerTune } from './commands/tune.js';
 import type { Registrar } from './commands/shared.js';
@@ -34,10 +35,13 @@ Exit codes:
   3  target unreachable (Redis, the server or a metrics URL; connection, timeout, or
      Redis refusing the credentials)
   4  any other error
+  5  no capacity: allocate found no live, non-draining pod with room (SR_NO_CAPACITY);
+     nothing was written
 
 Data is only changed by the sub-commands that say "(writes)": state set, workload set,
-link set|try|set-if-absent|remove. bench and tune write only under a namespace of their
-own (stateful-route-bench-<random>) and delete its keys when they end; doctor writes nothing.
+link set|try|set-if-absent|remove, pod register|drain|undrain, allocate, release, sweep.
+bench and tune write only under a namespace of their own (stateful-route-bench-<random>)
+and delete its keys when they end; doctor writes nothing.
 `;
 
 /**
@@ -90,6 +94,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: 0, json: 
   registerState(program, registrar);
   registerWorkload(program, registrar);
   registerLink(program, registrar);
+  registerPlacement(program, registrar);
   registerBench(program, registrar);
   registerAnalyze(program, registrar);
   registerReport(program, registrar);

@@ -12,9 +12,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts `node apps/server/dist/main.js --port <free> --redis <url>` and waits for /healthz. */
+/**
+ * Starts `node apps/server/dist/main.js --port <free> --redis <url>` (without `--redis`: on
+ * the server's embedded memory backend) and waits for /healthz.
+ */
 export async function startServer(options: {
-  redisUrl: string;
+  redisUrl?: string;
   token?: string;
   /** More flags, e.g. `['--command-timeout-ms', '5000']`. */
   args?: string[];
@@ -23,15 +26,8 @@ export async function startServer(options: {
     throw new Error(`${SERVER_BIN} is missing: build first (pnpm build, or pnpm test at the root)`);
   }
   const port = await freePort();
-  const args = [
-    SERVER_BIN,
-    '--port',
-    String(port),
-    '--redis',
-    options.redisUrl,
-    '--log-level',
-    'warn',
-  ];
+  const args = [SERVER_BIN, '--port', String(port), '--log-level', 'warn'];
+  if (options.redisUrl !== undefined) args.push('--redis', options.redisUrl);
   if (options.token) args.push('--token', options.token);
   args.push(...(options.args ?? []));
   const child: ChildProcess = spawn(process.execPath, args, {
