@@ -163,7 +163,7 @@ describe.each(REDIS_BACKENDS as ('standalone' | 'cluster')[])(
       // Spread while it ran, not only once every pod is full.
       expect(run.spreads.length).toBeGreaterThan(0);
       expect(Math.max(...run.spreads)).toBeLessThanOrEqual(1.25);
-    });
+    }, 300_000);
 
     test('packed: 100 000 uids over 50 pods of 2 200 fill at most ceil(N/C) + 1 pods', async () => {
       const capacity = 2200;
@@ -171,6 +171,6 @@ describe.each(REDIS_BACKENDS as ('standalone' | 'cluster')[])(
       expectAudited(run, capacity);
       const inUse = [...run.loads.values()].filter((load) => load > 0).length;
       expect(inUse).toBeLessThanOrEqual(Math.ceil(REQUESTS / capacity) + 1);
-    });
+    }, 300_000);
   },
 );
