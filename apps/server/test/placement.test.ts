@@ -371,12 +371,12 @@ function placementSuite(backend: BackendName): void {
             }),
           },
           {
-            name: 'sweep: batch 1001',
+            name: 'sweep: batch 501',
             field: 'batch',
             request: () => ({
               method: 'POST',
               url: `${c.svc('guard')}/sweep`,
-              payload: { batch: 1001 },
+              payload: { batch: 501 },
             }),
           },
           {
