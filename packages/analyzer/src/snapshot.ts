@@ -189,15 +189,7 @@ export interface AnalysisSnapshot {
   concurrency?: ConcurrencySnapshot;
 }
 
-/** A zero-filled `errorsByType`. */
+/** A zero-filled `errorsByType`, its keys in the order of `ERROR_TYPES`. */
 export function emptyErrorsByType(): Record<ErrorType, number> {
-  return {
-    validation: 0,
-    capacity: 0,
-    connection: 0,
-    timeout: 0,
-    script: 0,
-    cluster: 0,
-    other: 0,
-  };
+  return Object.fromEntries(ERROR_TYPES.map((type) => [type, 0])) as Record<ErrorType, number>;
 }

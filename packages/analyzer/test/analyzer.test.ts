@@ -48,12 +48,12 @@ function fakeExecutor(name: string): ExecutorTelemetry {
 
 const CODE_OF: Record<ErrorType, ErrorCode> = {
   validation: ErrorCodes.VALIDATION,
-  capacity: ErrorCodes.NO_CAPACITY,
   connection: ErrorCodes.CONNECTION,
   timeout: ErrorCodes.TIMEOUT,
   script: ErrorCodes.SCRIPT,
   cluster: ErrorCodes.CLUSTER,
   other: ErrorCodes.COMMAND,
+  capacity: ErrorCodes.NO_CAPACITY,
 };
 
 function begin(operation: OperationName, executor = 'fake'): OperationRecord {
