@@ -13,7 +13,8 @@
  *
  * Printed per topology: allocations/s (median over rounds), p99 latency of one placement,
  * users placed above capacity (summed over pods, at the end of each round: the worst round) and
- * users refused. Never fails on figures.
+ * users refused. Then the sweep of a dead pod's 20 000 links at batch 100 and 500, with the
+ * longest single Redis call (SLOWLOG). Never fails on figures.
  *
  * Run: pnpm --filter @stateful-route/executor-core bench:placement
  * Env: BENCH_ROUNDS (default 5), BENCH_USERS (default 10 000).
@@ -199,6 +200,50 @@ async function measure(topology: string, connect: () => RedisClient): Promise<vo
   );
 }
 
+// The sweep of one dead pod's links at two batch sizes, with every Redis command's duration
+// logged (SLOWLOG at 0 µs): the longest single call is what the 5 ms bound is about.
+async function measureSweep(url: string): Promise<void> {
+  const LINKS = 20_000;
+  const client = new Redis(url, { enableAutoPipelining: true });
+  const executor = createRedisExecutor({ redis: client, name: 'sweeper' });
+  await executor.loadScripts();
+  const rows = [];
+  for (const batch of [100, 500]) {
+    const ns = uniqueNamespace('bench-sweep');
+    await executor.registerPod(ns, SVC, 1, { capacity: LINKS, ttlSeconds: 1 });
+    for (let i = 0; i < LINKS; i += 1000) {
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, k) =>
+          executor.allocate(ns, `u-${i + k}`, SVC, { persistSeconds: -1 }),
+        ),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await client.config('SET', 'slowlog-log-slower-than', '0');
+    await client.config('SET', 'slowlog-max-len', String(LINKS * 4));
+    await client.slowlog('RESET');
+    const started = performance.now();
+    const result = await executor.sweepDeadPods(ns, SVC, { batch });
+    const ms = performance.now() - started;
+    const log = (await client.slowlog('GET', LINKS * 4)) as [number, number, number, string[]][];
+    await client.config('SET', 'slowlog-log-slower-than', '10000');
+    const scripts = log.filter((entry) => /^evalsha$/i.test(entry[3][0] ?? ''));
+    rows.push({
+      batch,
+      'links swept': result.swept,
+      'sweep ms': Math.round(ms),
+      'Redis calls': log.length,
+      'longest call µs': Math.max(...log.map((entry) => entry[2])),
+      'longest script µs': Math.max(...scripts.map((entry) => entry[2])),
+    });
+    await executor.deleteNamespaceKeys(ns);
+  }
+  await executor.close();
+  client.disconnect();
+  console.log(`\nsweep of a dead pod with ${LINKS} links (standalone, SLOWLOG at 0 µs)`);
+  console.table(rows);
+}
+
 async function main(): Promise<void> {
   console.log(
     `placement bench: ${ROUNDS} rounds, ${ROUTERS} routers, ${IN_FLIGHT} in flight, pods report every ${REPORT_MS} ms; ` +
@@ -210,6 +255,7 @@ async function main(): Promise<void> {
     standalone = await startRedis();
     const url = standalone.url;
     await measure('standalone', () => new Redis(url, { enableAutoPipelining: true }));
+    await measureSweep(url);
     cluster = await startRedisCluster();
     const seeds = cluster.seeds;
     await measure('cluster (3 masters)', () => new Cluster(seeds, { enableAutoPipelining: true }));
