@@ -296,7 +296,7 @@ function placementTests(target: () => string[]): void {
       [['allocate', ns, 'a{b', 'room'], 'uid'],
       [['release', ns, '', 'room'], 'uid'],
       [['sweep', ns, 'room', '--batch', '0'], 'batch'],
-      [['sweep', ns, 'room', '--batch', '501', '--reconcile'], 'batch'],
+      [['sweep', ns, 'room', '--batch', '201', '--reconcile'], 'batch'],
       [['sweep', ns, 'room', '--batch', '1e3'], 'batch'],
     ];
     // Six cases through the binary, the others in process (the same program, faster).

@@ -371,12 +371,12 @@ function placementSuite(backend: BackendName): void {
             }),
           },
           {
-            name: 'sweep: batch 501',
+            name: 'sweep: batch 201',
             field: 'batch',
             request: () => ({
               method: 'POST',
               url: `${c.svc('guard')}/sweep`,
-              payload: { batch: 501 },
+              payload: { batch: 201 },
             }),
           },
           {

@@ -46,7 +46,7 @@ export type PlacementStrategy = (typeof PLACEMENT_STRATEGIES)[number];
 export const MAX_PLACEMENT_INT = 2 ** 31 - 1;
 /** The default and the largest batch of one sweep or reconcile step. */
 export const DEFAULT_PLACEMENT_BATCH = 100;
-export const MAX_PLACEMENT_BATCH = 500;
+export const MAX_PLACEMENT_BATCH = 200;
 /**
  * How long a claim may stay pending (claimed, its link not yet confirmed: a Cluster allocation
  * in flight) before a reconcile pass settles it from the link.
@@ -109,7 +109,7 @@ export interface Placement {
 
 /** The options of `sweepDeadPods` and `reconcilePlacement`. */
 export interface PlacementBatchOptions {
-  /** Uids per step, 1..500 (default 100): each Redis call handles at most this many. */
+  /** Uids per step, 1..200 (default 100): each Redis call handles at most this many. */
   batch?: number | undefined;
 }
 

@@ -58,7 +58,7 @@ const nullableCount = (description: string): JsonSchema => ({
 
 const batchProperty: JsonSchema = {
   type: 'integer',
-  description: 'Uids per step, 1..500 (default 100): each Redis call handles at most this many.',
+  description: 'Uids per step, 1..200 (default 100): each Redis call handles at most this many.',
 };
 
 /** An operation description: one request and its reply, as a fenced block. */
