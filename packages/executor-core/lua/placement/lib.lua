@@ -19,11 +19,11 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- A pod takes placements: registered, lease ahead of now, not draining.
+-- A pod takes placements: registered, lease ahead of now, not draining. A pod has a lease
+-- exactly while it is registered (register.lua writes both, sweep-list.lua deletes both).
 local function usable(pod, now)
   local lease = redis.call('ZSCORE', K_LEASE, pod)
   return lease ~= false and tonumber(lease) > now and redis.call('SISMEMBER', K_DRAIN, pod) == 0
-    and redis.call('HEXISTS', K_CAP, pod) == 1
 end
 
 -- Whether the uid's claim is held by an allocation in flight (claimed, link not settled,
@@ -80,9 +80,7 @@ local function choose(strategy, now)
     local pod = tostring(tonumber(pick))
     local cap = tonumber(redis.call('HGET', K_CAP, pod))
     local load = tonumber(redis.call('HGET', K_LOAD, pod)) or 0
-    local lease = redis.call('ZSCORE', K_LEASE, pod)
-    if cap and load < cap and lease and tonumber(lease) > now
-      and redis.call('SISMEMBER', K_DRAIN, pod) == 0 then
+    if cap and load < cap and usable(pod, now) then
       return pod
     end
     dropped[#dropped + 1] = pick

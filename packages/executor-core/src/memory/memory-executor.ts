@@ -18,6 +18,7 @@ import { checkNamespace } from '../validation.js';
 import { isAbsentLink, isAbsentWorkload, parsePodId, putOwn, readLink } from '../values.js';
 import { Keyspace, systemClock, type Clock } from './keyspace.js';
 import { memoryScanLinks } from './link-scan.js';
+import { checkedLinkKeys, deleteLink, writeLink } from './links.js';
 import { MemoryPlacement } from './placement.js';
 import type {
   Allocation,
@@ -188,23 +189,8 @@ export class MemoryExecutor
     return this.#keys.type(key) === 'string' ? this.#keys.get(key) : null;
   }
 
-  #applyPersist(k1: string, k2: string, svc: string, pod: string, persist: number): void {
-    if (persist === -1) {
-      this.#keys.persist(k1);
-      this.#keys.hset(k2, svc, pod);
-    } else {
-      this.#keys.expire(k1, persist);
-      this.#keys.hdel(k2, svc);
-    }
-  }
-
-  // The scripts check both key types before writing, so a wrong type fails with no write.
   #linkKeys(ns: string, uid: string, svc: string): [string, string] {
-    const k1 = linkKey(ns, uid, svc);
-    const k2 = linkIndexKey(ns, uid);
-    this.#keys.assertStringOrNone(k1);
-    this.#keys.assertHashOrNone(k2);
-    return [k1, k2];
+    return checkedLinkKeys(this.#keys, ns, uid, svc);
   }
 
   protected async doSetLinkedPod(
@@ -216,9 +202,7 @@ export class MemoryExecutor
   ): Promise<number> {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     const previous = this.#keys.get(k1);
-    const pod = String(podId);
-    this.#keys.set(k1, pod);
-    this.#applyPersist(k1, k2, svc, pod, persist);
+    writeLink(this.#keys, k1, k2, svc, String(podId), persist);
     return previous === null ? NO_POD : (parsePodId(previous) ?? NO_POD);
   }
 
@@ -235,8 +219,7 @@ export class MemoryExecutor
     if (current !== null && current !== pod && this.#keys.ttl(k1) === -1) {
       return { linked: false, current: parsePodId(current) ?? NO_POD, previous: NO_POD };
     }
-    this.#keys.set(k1, pod);
-    this.#applyPersist(k1, k2, svc, pod, persist);
+    writeLink(this.#keys, k1, k2, svc, pod, persist);
     return {
       linked: true,
       current: podId,
@@ -254,9 +237,7 @@ export class MemoryExecutor
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     const existing = this.#keys.get(k1);
     if (existing !== null) return parsePodId(existing) ?? NO_POD;
-    const pod = String(podId);
-    this.#keys.set(k1, pod);
-    this.#applyPersist(k1, k2, svc, pod, persist);
+    writeLink(this.#keys, k1, k2, svc, String(podId), persist);
     return podId;
   }
 
@@ -290,9 +271,7 @@ export class MemoryExecutor
 
   protected async doRemoveLinkedPod(ns: string, uid: string, svc: string): Promise<boolean> {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
-    const existed = this.#keys.del(k1);
-    this.#keys.hdel(k2, svc);
-    return existed;
+    return deleteLink(this.#keys, k1, k2, svc);
   }
 
   protected async doRemoveLinkedPodWithId(
@@ -303,9 +282,7 @@ export class MemoryExecutor
   ): Promise<boolean> {
     const [k1, k2] = this.#linkKeys(ns, uid, svc);
     if (this.#keys.get(k1) !== String(podId)) return false;
-    this.#keys.del(k1);
-    this.#keys.hdel(k2, svc);
-    return true;
+    return deleteLink(this.#keys, k1, k2, svc);
   }
 
   protected async doRegisterPod(

@@ -22,6 +22,7 @@ import {
 import type { PlacementCounters } from '../telemetry/telemetry.js';
 import { parsePodId, putOwn, readLink } from '../values.js';
 import type { Clock, Keyspace } from './keyspace.js';
+import { checkedLinkKeys, deleteLink, writeLink } from './links.js';
 import { memoryScanLinks } from './link-scan.js';
 
 /** The placement data of one service: what the `sf:{<ns>:pl:<svc>}...` keys hold on Redis. */
@@ -122,15 +123,6 @@ export class MemoryPlacement {
     this.#drop(ns, svc, book);
   }
 
-  // Link keys are checked for their types before anything is written, as the scripts do.
-  #linkKeys(ns: string, uid: string, svc: string): [string, string] {
-    const k1 = linkKey(ns, uid, svc);
-    const k2 = linkIndexKey(ns, uid);
-    this.keys.assertStringOrNone(k1);
-    this.keys.assertHashOrNone(k2);
-    return [k1, k2];
-  }
-
   #usable(book: ServiceBook, pod: number, now: number): boolean {
     const lease = book.lease.get(pod);
     return lease !== undefined && lease > now && !book.drain.has(pod);
@@ -164,7 +156,7 @@ export class MemoryPlacement {
     persist: number,
     strategy: PlacementStrategy,
   ): Allocation {
-    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const [k1, k2] = checkedLinkKeys(this.keys, ns, uid, svc);
     const existing = this.keys.get(k1);
     if (existing !== null && existing !== '') {
       const result = this.#result(this.#book(ns, svc, false), readLink(k1, existing), false);
@@ -201,24 +193,15 @@ export class MemoryPlacement {
     }
     if (persist === -1) book.exp.delete(uid);
     else book.exp.set(uid, now + persist * 1000);
-    const value = String(pod);
-    this.keys.set(k1, value);
-    if (persist === -1) {
-      this.keys.persist(k1);
-      this.keys.hset(k2, svc, value);
-    } else {
-      this.keys.expire(k1, persist);
-      this.keys.hdel(k2, svc);
-    }
+    writeLink(this.keys, k1, k2, svc, String(pod), persist);
     this.counters.allocations.created += 1;
     return this.#result(book, pod, true);
   }
 
   release(ns: string, uid: string, svc: string): ReleaseResult {
-    const [k1, k2] = this.#linkKeys(ns, uid, svc);
+    const [k1, k2] = checkedLinkKeys(this.keys, ns, uid, svc);
     const value = this.keys.get(k1);
-    const existed = this.keys.del(k1);
-    this.keys.hdel(k2, svc);
+    const existed = deleteLink(this.keys, k1, k2, svc);
     // The link is gone: whatever claim the uid holds covers nothing now (I2).
     const book = this.#book(ns, svc, false);
     if (book !== undefined) {

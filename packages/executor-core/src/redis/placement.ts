@@ -4,7 +4,7 @@
  * in the uid's slot and the claim in the service's, so allocate is four single-slot steps:
  * link? / claim / link-if-absent / settle). Every step is one bounded script or command.
  */
-import { NoCapacityError, ScriptError } from '../errors.js';
+import { NoCapacityError } from '../errors.js';
 import { NO_POD } from '../executor.js';
 import { linkIndexKey, linkKey, linkKeyPrefix } from '../keys.js';
 import type { LinkScanOptions, LinkScanPage } from '../link-scan.js';
@@ -22,6 +22,7 @@ import {
 import type { PlacementCounters } from '../telemetry/telemetry.js';
 import { parsePodId, putOwn, readLink } from '../values.js';
 import type { RedisClient } from './options.js';
+import { unexpected } from './replies.js';
 import { PLACEMENT_SCRIPTS as S, SCRIPTS, type LuaScript } from './scripts.js';
 
 /** What placement needs of the Redis executor. */
@@ -47,18 +48,15 @@ function serviceKeys(ns: string, svc: string): { keys: string[]; prefix: string 
   };
 }
 
+// Replies out of shape are the same typed error as the link scripts' (replies.ts).
 function array(reply: unknown, script: LuaScript, min: number): unknown[] {
-  if (!Array.isArray(reply) || reply.length < min) {
-    throw new ScriptError(script.name, '', `${script.name} replied in an unexpected shape`);
-  }
+  if (!Array.isArray(reply) || reply.length < min) throw unexpected(script, reply);
   return reply;
 }
 
 function int(value: unknown, script: LuaScript): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) {
-    throw new ScriptError(script.name, '', `${script.name} replied a non-integer`);
-  }
+  if (!Number.isSafeInteger(n)) throw unexpected(script, value);
   return n;
 }
 
