@@ -528,7 +528,8 @@ function leadText(test: LeadTest, alpha: number): string {
   );
 }
 
-function reasonOf(r: {
+/** The `reason` paragraph of a tune result (exported for its tests, not from the package). */
+export function reasonOf(r: {
   baseline: Trial;
   winner: Trial;
   fastest: Trial;
@@ -562,7 +563,7 @@ function reasonOf(r: {
     );
     if (r.lead)
       parts.push(`Lead over the runner-up (${r.lead.over}): ${leadText(r.lead, r.alpha)}.`);
-    if (r.lead && !r.lead.significant && winner !== baseline) {
+    if (r.lead && !r.lead.significant) {
       parts.push(
         `The lead is not significant, but no other configuration comes within ${TIE_MARGIN * 100}% ` +
           'of its median, so none ties with it.',

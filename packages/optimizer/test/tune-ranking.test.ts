@@ -8,6 +8,7 @@ import {
   spreadOf,
   type RankedConfiguration,
 } from '@stateful-route/optimizer';
+import { reasonOf, type Trial } from '../src/tune.js';
 
 const plain = {
   scriptTransport: 'evalsha',
@@ -268,5 +269,79 @@ describe('setupOf', () => {
       setupOf({ ...plain, scriptTransport: 'eval' } as Parameters<typeof setupOf>[0])
         .serverNotes[0],
     ).toMatch(/script transport eval: no server flag/);
+  });
+});
+
+describe('the reason paragraph', () => {
+  function measured(label: string, rounds: number[]): Trial {
+    const spread = spreadOf(rounds);
+    return {
+      label,
+      configuration: { ...plain, scriptTransport: 'evalsha' },
+      throughput: spread.median,
+      p50Ms: 0.5,
+      p99Ms: 2,
+      p99AtGuardLoadMs: 1.5,
+      operations: 1000,
+      errors: 0,
+      nearCacheHits: 0,
+      rounds,
+      spread,
+      eligible: true,
+      verdict: '',
+    };
+  }
+  // Two eligible trials chosen on throughput: `winner` against `other` (the baseline, or the
+  // runner-up when the baseline wins).
+  function reasonFor(winner: Trial, other: Trial, baselineWins: boolean) {
+    const lead = pairedLead(winner.rounds, other.rounds, 0.05, other.label);
+    const baseline = baselineWins ? winner : other;
+    const reason = reasonOf({
+      baseline,
+      winner,
+      fastest: winner,
+      eligible: 2,
+      chosenBy: 'throughput',
+      lead,
+      versusBaseline: baselineWins ? null : lead,
+      tied: 0,
+      speedup: Math.round((winner.throughput / baseline.throughput) * 100) / 100,
+      guard: 1.5,
+      guardRate: 40_000,
+      rounds: winner.rounds.length,
+      alpha: 0.05,
+    });
+    return { lead, reason };
+  }
+
+  // CI run of 2026-11-30: the baseline was fastest by median, the runner-up more than 10%
+  // behind, the lead not significant (noisy rounds). The reason must say why no tie-break
+  // ran, whichever trial is the fastest.
+  test('a baseline kept on throughput with a lead that is not significant says why', () => {
+    const baseline = measured('baseline', [26_700, 50_177, 51_448]);
+    const runnerUp = measured('runner-up', [31_200, 44_000, 42_900]);
+    const { lead, reason } = reasonFor(baseline, runnerUp, true);
+    expect(lead.significant).toBe(false);
+    expect(reason).toMatch(/^No candidate beat the baseline \(baseline\)/);
+    expect(reason).toMatch(/not significant, but no other configuration comes within 10%/);
+  });
+
+  test('a candidate winning on throughput with a lead that is not significant says the same', () => {
+    const baseline = measured('baseline', [30_000, 31_000, 29_000]);
+    const winner = measured('winner', [60_000, 28_000, 58_000]);
+    const { lead, reason } = reasonFor(winner, baseline, false);
+    expect(lead.significant).toBe(false);
+    expect(reason).toMatch(/^winner: /);
+    expect(reason).toMatch(/not significant, but no other configuration comes within 10%/);
+    expect(reason).toContain('Against the baseline');
+  });
+
+  test('a significant lead gives no tie sentence', () => {
+    const baseline = measured('baseline', [30_000, 31_000, 29_000, 30_500, 30_200]);
+    const winner = measured('winner', [60_000, 61_000, 59_000, 60_500, 60_200]);
+    const { lead, reason } = reasonFor(winner, baseline, false);
+    expect(lead.significant).toBe(true);
+    expect(reason).toMatch(/significant at 0.05/);
+    expect(reason).not.toMatch(/comes within 10%/);
   });
 });
