@@ -55,7 +55,13 @@ export interface AnalyzerOptions {
   windowSeconds?: number;
   /** Length of one timeline slice, in seconds. Default 1. */
   sliceSeconds?: number;
-  /** Wall clock in ms since the epoch; inject one in tests. Default `Date.now`. */
+  /**
+   * The clock, in ms since the epoch; inject one in tests. Default: monotonic and aligned
+   * with the epoch when the process started (`performance.timeOrigin + performance.now()`),
+   * so that a step of the machine's wall clock (NTP on a VM) neither moves calls between
+   * slices nor stretches a span. `startedAt`/`endedAt` may differ from the wall clock by
+   * whatever the wall clock has been stepped or slewed since the process started.
+   */
   now?: () => number;
   /** Watch event-loop delay, memory and GC. Default true. */
   processMetrics?: boolean;
@@ -157,6 +163,9 @@ interface Watched {
  */
 const LEVEL_SAMPLE_MS = 100;
 
+/** The default clock: ms since the epoch, never stepped (see `AnalyzerOptions.now`). */
+const monotonicEpochMs = (): number => performance.timeOrigin + performance.now();
+
 /** The "earlier" side of a difference while a record's histogram was still empty. Never written. */
 const EMPTY_LATENCY: Hdr = createHdr(3);
 
@@ -251,7 +260,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   }
   const sliceMs = sliceSeconds * 1000;
   const slicesKept = Math.max(1, Math.round(windowSeconds / sliceSeconds));
-  const now = options.now ?? Date.now;
+  const now = options.now ?? monotonicEpochMs;
   const executorInstance = typeof options.executor === 'object' ? options.executor : undefined;
   const executorName =
     typeof options.executor === 'string' ? options.executor : executorInstance?.name;

@@ -3,7 +3,7 @@
 // watches and releases them; two analyzers on one executor see the same figures, each over
 // its own span.
 import { Cluster, Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, test } from 'vitest';
+import { afterEach, describe, expect, inject, test, vi } from 'vitest';
 import {
   createMemoryExecutor,
   createRedisExecutor,
@@ -252,6 +252,31 @@ test('the slice timer reads each slice a little after it ends', async () => {
   expect(busy[0]).toMatchObject({ t: 0, count: 50 });
   expect(busy[1]!.count).toBe(30);
   expect(busy[1]!.t).toBeCloseTo(0.6, 5);
+});
+
+test('a step of the wall clock neither moves calls between slices nor stretches the span', async () => {
+  // The default clock: a VM's wall clock stepped 10 minutes ahead (NTP) in the middle of a
+  // run. Stepping the real clock needs root and moves it for everything on the machine, so
+  // Date.now is what steps here; it is replaced before the analyzer exists, in case the
+  // analyzer keeps a reference to it.
+  const wall = { stepMs: 0 };
+  const realNow = Date.now.bind(Date);
+  const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + wall.stepMs);
+  cleanup.push(() => spy.mockRestore());
+  const executor = await executorOn('memory', 'wall-step');
+  const analyzer = analyzerOf({ executor, sliceSeconds: 1, windowSeconds: 60 });
+  const ns = uniqueNamespace('wall-step');
+  for (let i = 0; i < 20; i += 1) await executor.getServiceState(ns, 'room');
+  wall.stepMs = 600_000;
+  for (let i = 0; i < 20; i += 1) await executor.getServiceState(ns, 'room');
+  const snapshot = analyzer.snapshot();
+  expect(snapshot.provenance.durationSeconds).toBeLessThan(10);
+  const op = snapshot.operations.getServiceState!;
+  expect(op.count).toBe(40);
+  // Every call in the window, in the slices of the few seconds the test ran.
+  expect(op.timeline.length).toBeLessThan(10);
+  expect(op.timeline.reduce((sum, slice) => sum + slice.count, 0)).toBe(40);
+  expect(op.throughput).toBeGreaterThan(4);
 });
 
 test('placement operations are measured like the contract ones: allocate has its latency', async () => {
