@@ -136,6 +136,13 @@ export interface TuneResult {
   /** Offered load of the latency guard's paced trials, in calls per second. */
   guardRate: number;
   /**
+   * The trial the latency guard compares with: the baseline, unless it made errors or
+   * completed no call, in which case the fastest trial without errors (its p99 and load
+   * would otherwise judge every candidate against failing calls). Null when no trial ran
+   * without errors (then no trial is eligible).
+   */
+  guardReference: Trial | null;
+  /**
    * The fastest eligible trial's lead over the runner-up (median throughput), tested on the
    * per-round figures; null with fewer than two eligible trials.
    */
@@ -404,11 +411,18 @@ export async function tune(
   const baseline = trials[0]!;
 
   // The latency guard: every configuration that made no error runs once more, paced at the
-  // same rate, and its p99 there is compared with the baseline's.
-  const guardRate = round(baseline.throughput * guardLoad);
-  const guarded = trials.filter(
-    (trial, index) => guardRate > 0 && !trial.verdict && (index === 0 || trial.errors === 0),
-  );
+  // same rate, and its p99 there is compared with the reference's: the baseline's, or when
+  // the baseline failed (errors, or no call completed), the fastest error-free trial's.
+  const healthy = (trial: Trial): boolean =>
+    !trial.verdict && trial.errors === 0 && trial.throughput > 0;
+  const guardReference = healthy(baseline)
+    ? baseline
+    : (trials
+        .filter(healthy)
+        .sort((a, b) => b.throughput - a.throughput || trials.indexOf(a) - trials.indexOf(b))[0] ??
+      null);
+  const guardRate = guardReference ? round(guardReference.throughput * guardLoad) : 0;
+  const guarded = guardReference ? trials.filter(healthy) : [];
   const total = done + guarded.length;
   for (const trial of guarded) {
     const index = trials.indexOf(trial);
@@ -425,13 +439,17 @@ export async function tune(
       total,
     });
   }
-  const baselineP99 = baseline.p99AtGuardLoadMs ?? baseline.p99Ms;
-  const p99Limit = baselineP99 * guard;
+  const referenceP99 = guardReference
+    ? (guardReference.p99AtGuardLoadMs ?? guardReference.p99Ms)
+    : 0;
+  const p99Limit = referenceP99 * guard;
+  const whose = guardReference === baseline ? 'the baseline' : guardReference?.label;
   for (const trial of trials) {
     if (trial.verdict) continue;
     if (trial.errors > 0) trial.verdict = `rejected: ${trial.errors} errors`;
+    else if (trial.throughput <= 0) trial.verdict = 'rejected: no call completed';
     else if ((trial.p99AtGuardLoadMs ?? Infinity) > p99Limit) {
-      trial.verdict = `rejected: p99 ${trial.p99AtGuardLoadMs} ms at ${guardRate} calls/s, above the guard (${guard}x the baseline's ${baselineP99} ms there = ${round(p99Limit)} ms)`;
+      trial.verdict = `rejected: p99 ${trial.p99AtGuardLoadMs} ms at ${guardRate} calls/s, above the guard (${guard}x ${whose}'s ${referenceP99} ms there = ${round(p99Limit)} ms)`;
     } else trial.eligible = true;
   }
   const eligible = trials.filter((t) => t.eligible);
@@ -468,6 +486,7 @@ export async function tune(
     speedup,
     guard,
     guardRate,
+    guardReference,
     rounds,
     alpha,
   });
@@ -498,6 +517,7 @@ export async function tune(
     rounds,
     alpha,
     guardRate,
+    guardReference,
     lead,
     fastest,
     chosenBy,
@@ -541,25 +561,43 @@ export function reasonOf(r: {
   speedup: number;
   guard: number;
   guardRate: number;
+  /** Default: the baseline. */
+  guardReference?: Trial | null;
   rounds: number;
   alpha: number;
 }): string {
   const { baseline, winner } = r;
+  const reference = r.guardReference === undefined ? baseline : r.guardReference;
+  const referenceName = reference === baseline ? 'the baseline' : (reference?.label ?? 'none');
   const figures = (t: Trial): string =>
     `${t.throughput} calls/s (median of ${t.rounds.length} round${t.rounds.length === 1 ? '' : 's'}, ` +
     `${t.spread.min}-${t.spread.max}, CV ${t.spread.cvPercent}%)`;
-  if (r.chosenBy === 'baseline') {
-    return `No configuration ran without errors within the p99 guard; the baseline (${baseline.label}) is kept.`;
-  }
   const parts: string[] = [];
+  if (reference !== baseline) {
+    parts.push(
+      `The baseline (${baseline.label}) failed (${baseline.verdict.replace(/^rejected: /, '')})` +
+        (reference
+          ? `; the latency guard compares with the fastest configuration without errors, ${reference.label}.`
+          : '; no configuration ran without errors.'),
+    );
+  }
+  if (r.chosenBy === 'baseline') {
+    parts.push(
+      `No configuration ran without errors within the p99 guard; the baseline (${baseline.label}) is kept.`,
+    );
+    return parts.join(' ');
+  }
   if (r.chosenBy === 'throughput') {
     parts.push(
       winner === baseline
         ? `No candidate beat the baseline (${baseline.label}) at ${figures(baseline)} within the guards; it is kept.`
-        : `${winner.label}: ${figures(winner)}, ${r.speedup.toFixed(2)}x the baseline's ${baseline.throughput} ` +
-            `(${baseline.label}), the highest median of ${r.eligible} eligible trials; no errors, ` +
-            `p99 at ${r.guardRate} calls/s ${winner.p99AtGuardLoadMs} ms, within ${r.guard}x of the ` +
-            `baseline's ${baseline.p99AtGuardLoadMs} ms there.`,
+        : `${winner.label}: ${figures(winner)}, ` +
+            (reference === baseline
+              ? `${r.speedup.toFixed(2)}x the baseline's ${baseline.throughput} (${baseline.label}), `
+              : '') +
+            `the highest median of ${r.eligible} eligible trials; no errors, ` +
+            `p99 at ${r.guardRate} calls/s ${winner.p99AtGuardLoadMs} ms, within ${r.guard}x of ` +
+            `${referenceName}'s ${reference?.p99AtGuardLoadMs} ms there.`,
     );
     if (r.lead)
       parts.push(`Lead over the runner-up (${r.lead.over}): ${leadText(r.lead, r.alpha)}.`);

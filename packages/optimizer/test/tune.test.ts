@@ -2,7 +2,7 @@ import type {} from '@stateful-route/test-redis/global-setup';
 import { Redis } from 'ioredis';
 import { afterEach, expect, inject, test, vi } from 'vitest';
 import { createRedisExecutor, type RedisExecutor } from '@stateful-route/executor-core';
-import { uniqueNamespace } from '@stateful-route/test-redis';
+import { startRedis, uniqueNamespace } from '@stateful-route/test-redis';
 import {
   defaultCandidates,
   setupOf,
@@ -219,6 +219,52 @@ test('a factory: fresh executors per trial; configurations that cannot be made a
   expect(result.trials[2]!.verdict).toMatch(/could not be configured: SR_VALIDATION/);
   expect(result.trials[2]!.eligible).toBe(false);
   expect(result.applied).toBe(false);
+});
+
+test('a failing baseline: the guard compares with the fastest configuration without errors', async () => {
+  // A Redis without EVAL (renamed away, as some managed Redis services do): the baseline's
+  // script transport `eval` fails every script call; `evalsha` works. Before the fix the
+  // guard took its rate and its p99 from the failing baseline: from fast failures, or with no
+  // call completed (0 calls/s) no guard run at all, and every candidate was rejected.
+  const server = await startRedis({ args: ['--rename-command', 'EVAL', ''] });
+  cleanup.push(() => server.stop());
+  const result = await tune(
+    () => {
+      const redis = new Redis(server.url);
+      cleanup.push(() => redis.disconnect());
+      return createRedisExecutor({ redis, scriptTransport: 'eval' });
+    },
+    {
+      workload: {
+        concurrency: 4,
+        namespace: uniqueNamespace('tunebroken'),
+        mix: { setLinkedPodIfAbsent: 1 },
+      },
+      trialMs: 150,
+      warmupMs: 0,
+      rounds: 2,
+      candidates: [
+        { scriptTransport: 'evalsha', autoPipelining: false, connections: 1, nearCache: false },
+        { scriptTransport: 'evalsha', autoPipelining: true, connections: 1, nearCache: false },
+      ],
+    },
+  );
+  expect(result.baseline.errors).toBeGreaterThan(0);
+  expect(result.baseline.eligible).toBe(false);
+  expect(result.baseline.verdict).toMatch(/^rejected: \d+ errors$/);
+  expect(result.chosenBy).not.toBe('baseline');
+  expect(result.winner.configuration.scriptTransport).toBe('evalsha');
+  expect(result.winner.eligible).toBe(true);
+  const healthy = result.trials.slice(1);
+  expect(healthy.every((t) => t.errors === 0 && t.p99AtGuardLoadMs! > 0)).toBe(true);
+  // The reference is the fastest of them; the guard ran at 0.8 of its throughput.
+  const fastest = [...healthy].sort((a, b) => b.throughput - a.throughput)[0]!;
+  expect(result.guardRate).toBeCloseTo(fastest.throughput * 0.8, 0);
+  expect(result.guardReference).toBe(fastest);
+  expect(fastest.eligible).toBe(true);
+  expect(result.reason).toMatch(
+    /^The baseline \(eval, .*\) failed \(\d+ errors\); the latency guard compares with the fastest configuration without errors/,
+  );
 });
 
 test('rejects bad options', async () => {

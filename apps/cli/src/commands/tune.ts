@@ -122,6 +122,7 @@ export function registerTune(program: Command, r: Registrar): void {
         rounds: result.rounds,
         alpha: result.alpha,
         guardRate: result.guardRate,
+        guardReference: result.guardReference?.label ?? null,
         winner: withoutSnapshot(result.winner),
         baseline: withoutSnapshot(result.baseline),
         fastest: result.fastest.label,
@@ -177,7 +178,9 @@ export function registerTune(program: Command, r: Registrar): void {
         ctx.out.line();
         ctx.out.line(
           `${style.bold('winner:')} ${result.winner.label} ` +
-            `(${result.speedup.toFixed(2)}x the baseline's median throughput` +
+            (result.guardReference === result.baseline
+              ? `(${result.speedup.toFixed(2)}x the baseline's median throughput`
+              : '(the baseline failed') +
             `${result.chosenBy === 'tie-break' ? '; no significant winner: chosen by the tie-break' : ''})`,
         );
         if (result.lead) {
