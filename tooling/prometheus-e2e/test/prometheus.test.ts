@@ -322,12 +322,14 @@ describe('Prometheus scraping the built server', () => {
     };
     const rules = body.data.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.name).sort()).toEqual([
+      'StatefulRouteAllocationsRefused',
       'StatefulRouteHighErrorRatio',
       'StatefulRouteHighLatencyP99',
       'StatefulRouteRedisConnectionDown',
       'StatefulRouteScriptCacheHitRatioLow',
       'StatefulRouteServerAbsent',
       'StatefulRouteServerDown',
+      'stateful_route:allocation_refused_ratio:rate5m',
       'stateful_route:operation_duration_seconds:p99_rate5m',
       'stateful_route:operation_error_ratio:rate5m',
       'stateful_route:script_cache_hit_ratio:rate5m',
@@ -337,6 +339,7 @@ describe('Prometheus scraping the built server', () => {
     // No error, a ready connection and SHA-served scripts: those alerts must be inactive.
     // (The p99 alert may be pending on a loaded machine: its threshold is a real latency.)
     for (const name of [
+      'StatefulRouteAllocationsRefused',
       'StatefulRouteHighErrorRatio',
       'StatefulRouteRedisConnectionDown',
       'StatefulRouteScriptCacheHitRatioLow',
