@@ -3,7 +3,7 @@
  * on a real Redis. Requests over fresh connections land on every worker, `/metrics` on any
  * worker answers for all of them, a worker that dies is restarted, a worker that does not
  * answer fails the scrape with 503, workers that cannot start stop the primary, and SIGTERM
- * stops everything with exit code 0.
+ * stops everything with exit code 0. Issue 17: only one worker runs the placement sweeper.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import {
   type ExecutorMetric,
 } from '@stateful-route/executor-core';
 import { freePort, uniqueNamespace } from '@stateful-route/test-redis';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { GAUGE_AGGREGATION } from '../src/cluster-metrics.js';
 import { buildApp } from '../src/index.js';
@@ -318,6 +319,42 @@ describe('issue 14: --workers N', () => {
     expect(output).toContain('worker 2 stopped (code 0)');
     for (const pid of pids) expect(alive(pid)).toBe(false);
   }, 90_000);
+
+  test('issue 17: with --workers 2 one process sweeps placement: every sweep call on Redis comes from one worker', async () => {
+    const { server } = await startWorkers(2, ['--placement-sweep-ms', '100']);
+    const ns = uniqueNamespace('sweepers');
+    // Registrations over fresh connections reach both workers (the primary deals connections
+    // round-robin), so each of them knows the service from its own routes.
+    for (let pod = 0; pod < 6; pod++) {
+      const reply = await send(
+        `${server.url}/v1/namespaces/${ns}/services/room/pods/${pod}/registration`,
+        'PUT',
+        { capacity: 10, ttlSeconds: 60 },
+      );
+      expect(reply.status, reply.body).toBe(204);
+    }
+    // From now on only the sweepers touch the service's placement keys. MONITOR tells the
+    // connections apart by their address: each worker has its own.
+    const monitorClient = new Redis(inject('redisUrl'));
+    const sources = new Map<string, number>();
+    const monitor = await monitorClient.monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // Commands run by a script show as source "lua"; the script call itself has the
+      // connection's address.
+      if (source !== 'lua' && args.some((arg) => arg.includes(`{${ns}:pl:room}`)))
+        sources.set(source, (sources.get(source) ?? 0) + 1);
+    });
+    try {
+      await sleep(2_000);
+    } finally {
+      monitor.disconnect();
+      monitorClient.disconnect();
+    }
+    const calls = [...sources.values()].reduce((a, b) => a + b, 0);
+    // About 20 sweeps of 100 ms in 2 s, each a few commands; one connection made them all.
+    expect(calls, JSON.stringify([...sources])).toBeGreaterThanOrEqual(5);
+    expect([...sources.keys()], JSON.stringify([...sources])).toHaveLength(1);
+  }, 60_000);
 
   test('issue 14: more than one worker on the embedded backend is refused with exit code 2', () => {
     const result = spawnSync(process.execPath, [MAIN, '--workers', '2'], {
