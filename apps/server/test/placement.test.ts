@@ -14,7 +14,7 @@ import {
 } from '@stateful-route/executor-core';
 import { uniqueNamespace } from '@stateful-route/test-redis';
 import type { FastifyBaseLogger, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { loadConfig } from '../src/index.js';
@@ -653,37 +653,59 @@ describe('PlacementSweeper', () => {
     await executor.close();
   });
 
-  test('on Redis, a SCAN finds services whose pods registered elsewhere, and sweeps them', async () => {
-    const url = inject('redisUrl');
-    const ns = uniqueNamespace('sweeper');
-    const other = createRedisExecutor({ redis: new Redis(url), closeClients: true });
-    const scanClient = new Redis(url);
-    const executor = createRedisExecutor({ redis: new Redis(url), closeClients: true });
-    const { log } = recordingLog();
-    const sweeper = new PlacementSweeper({
-      executor,
-      redis: scanClient,
-      intervalMs: 60_000,
-      log,
-      registry: new Registry(),
-    });
-    try {
-      // A service name with `:pl:` and `}`-free oddities in it still parses back.
-      const svc = 'game:pl:eu west';
-      await other.registerPod(ns, svc, 2, { capacity: 5, ttlSeconds: 1 });
-      await other.allocate(ns, 'v1', svc, { persistSeconds: -1 });
-      await sleep(1200);
-      const run = await sweeper.run();
-      expect(sweeper.services()).toContainEqual({ ns, svc });
-      expect(run.failures).toBe(0);
-      expect(await other.getLinkedPod(ns, 'v1', svc)).toBe(-1);
-    } finally {
-      await sweeper.close();
-      await executor.close();
-      await other.close();
-      scanClient.disconnect();
-    }
-  }, 20_000);
+  for (const topology of ['standalone', 'cluster'] as const) {
+    test(`on Redis ${topology}, a SCAN of every master finds services whose pods registered elsewhere, and sweeps them`, async () => {
+      const connect = () =>
+        topology === 'standalone'
+          ? new Redis(inject('redisUrl'))
+          : new Cluster(inject('clusterSeeds'));
+      const ns = uniqueNamespace('sweeper');
+      const other = createRedisExecutor({ redis: connect(), closeClients: true });
+      const scanClient = connect();
+      const executor = createRedisExecutor({ redis: connect(), closeClients: true });
+      const { log } = recordingLog();
+      const sweeper = new PlacementSweeper({
+        executor,
+        redis: scanClient,
+        intervalMs: 60_000,
+        log,
+        registry: new Registry(),
+      });
+      try {
+        await scanClient.ping(); // a Cluster client knows its masters once connected
+        // Service names with `:pl:` and spaces in them still parse back. On a Cluster they are
+        // picked so that their slots fall on more than one master.
+        const masterOf = async (svc: string): Promise<string> => {
+          if (topology === 'standalone') return 'one';
+          const slot = (await scanClient.cluster('KEYSLOT', `sf:{${ns}:pl:${svc}}lease`)) as number;
+          return (scanClient as Cluster).slots[slot]![0]!;
+        };
+        const services: string[] = [];
+        const masters = new Set<string>();
+        for (let i = 0; services.length < 6 || (topology === 'cluster' && masters.size < 2); i++) {
+          const svc = `game:pl:eu west ${i}`;
+          services.push(svc);
+          masters.add(await masterOf(svc));
+        }
+        for (const svc of services) {
+          await other.registerPod(ns, svc, 2, { capacity: 5, ttlSeconds: 1 });
+          await other.allocate(ns, 'v1', svc, { persistSeconds: -1 });
+        }
+        await sleep(1200);
+        const run = await sweeper.run();
+        expect(run.failures).toBe(0);
+        for (const svc of services) {
+          expect(sweeper.services()).toContainEqual({ ns, svc });
+          expect(await other.getLinkedPod(ns, 'v1', svc)).toBe(-1);
+        }
+      } finally {
+        await sweeper.close();
+        await executor.close();
+        await other.close();
+        scanClient.disconnect();
+      }
+    }, 20_000);
+  }
 });
 
 describe('--placement-sweep-ms / STATEFUL_ROUTE_PLACEMENT_SWEEP_MS', () => {
