@@ -415,14 +415,12 @@ export async function tune(
   // the baseline failed (errors, or no call completed), the fastest error-free trial's.
   const healthy = (trial: Trial): boolean =>
     !trial.verdict && trial.errors === 0 && trial.throughput > 0;
+  const guarded = trials.filter(healthy);
   const guardReference = healthy(baseline)
     ? baseline
-    : (trials
-        .filter(healthy)
-        .sort((a, b) => b.throughput - a.throughput || trials.indexOf(a) - trials.indexOf(b))[0] ??
-      null);
+    : // A stable sort: among equals, the first measured.
+      ([...guarded].sort((a, b) => b.throughput - a.throughput)[0] ?? null);
   const guardRate = guardReference ? round(guardReference.throughput * guardLoad) : 0;
-  const guarded = guardReference ? trials.filter(healthy) : [];
   const total = done + guarded.length;
   for (const trial of guarded) {
     const index = trials.indexOf(trial);
@@ -443,7 +441,7 @@ export async function tune(
     ? (guardReference.p99AtGuardLoadMs ?? guardReference.p99Ms)
     : 0;
   const p99Limit = referenceP99 * guard;
-  const whose = guardReference === baseline ? 'the baseline' : guardReference?.label;
+  const whose = guardName(guardReference, baseline);
   for (const trial of trials) {
     if (trial.verdict) continue;
     if (trial.errors > 0) trial.verdict = `rejected: ${trial.errors} errors`;
@@ -531,6 +529,11 @@ export async function tune(
   };
 }
 
+// How texts name the latency guard's reference.
+function guardName(reference: Trial | null, baseline: Trial): string {
+  return reference === baseline ? 'the baseline' : (reference?.label ?? 'none');
+}
+
 function ratioText(trial: Trial, fastest: Trial): string {
   return `${(trial.throughput / fastest.throughput).toFixed(2)}x the fastest's median`;
 }
@@ -568,7 +571,7 @@ export function reasonOf(r: {
 }): string {
   const { baseline, winner } = r;
   const reference = r.guardReference === undefined ? baseline : r.guardReference;
-  const referenceName = reference === baseline ? 'the baseline' : (reference?.label ?? 'none');
+  const referenceName = guardName(reference, baseline);
   const figures = (t: Trial): string =>
     `${t.throughput} calls/s (median of ${t.rounds.length} round${t.rounds.length === 1 ? '' : 's'}, ` +
     `${t.spread.min}-${t.spread.max}, CV ${t.spread.cvPercent}%)`;
